@@ -1,0 +1,134 @@
+"""Engines and sessions for the app database, on SQLite or PostgreSQL.
+
+The job API and the CLI build their engine from `SEOLOGY_DATABASE_URL`. Flows and tasks
+reach the same database through prefect-sqlalchemy's `SqlAlchemyConnector` saved as the
+block `seology-db` (set-up saves it from the same URL), so that operators can point a
+fleet of workers at a database from the Prefect UI without touching their environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from seology.errors import DatabaseUnavailable
+
+DB_BLOCK_NAME = "seology-db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the API read while a crawl writes; the busy timeout waits out writers."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """`create_engine` keyword arguments that suit the backend of `url`."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Apply our per-connection settings to an engine made elsewhere (the Prefect block)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for `url` with our settings."""
+    return configure_engine(create_engine(url, **engine_options(url)))
+
+
+@lru_cache(maxsize=8)
+def engine_for_url(url: str) -> Engine:
+    """One engine per URL and process: engines own connection pools."""
+    return make_engine(url)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success, rolls back on error, and maps outages to 503."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        if _is_connection_error(exc):
+            raise DatabaseUnavailable(f"The app database is unreachable: {exc}") from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _is_connection_error(exc: SQLAlchemyError) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def ping(engine: Engine) -> None:
+    """Raise `DatabaseUnavailable` unless the database answers a query."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"The app database is unreachable: {exc}") from exc
+
+
+def app_engine() -> Engine:
+    """The engine of the job API and the CLI, from the settings."""
+    from seology.settings import get_settings
+
+    return engine_for_url(get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=1)
+def flow_engine() -> Engine:
+    """The engine of flows and tasks, from the `seology-db` block.
+
+    Falls back to the settings' URL when the block does not exist, so that a flow
+    called as a plain function (tests, `python -c`) still works; a deployed flow
+    always finds the block, since set-up saves it before deploying.
+    """
+    from prefect_sqlalchemy import SqlAlchemyConnector
+
+    try:
+        connector = SqlAlchemyConnector.load(DB_BLOCK_NAME, _sync=True)
+    except ValueError:
+        return app_engine()
+    url = str(connector._rendered_url)  # noqa: SLF001 - the block keeps the rendered URL only
+    options = engine_options(url)
+    options.pop("connect_args", None)  # the block carries its own connect_args
+    return configure_engine(connector.get_engine(**options))
+
+
+def save_db_block(url: str) -> None:
+    """Save (or overwrite) the `seology-db` block that flows read the database URL from."""
+    from prefect_sqlalchemy import SqlAlchemyConnector
+
+    connect_args = engine_options(url).get("connect_args")
+    connector = SqlAlchemyConnector(connection_info=url, connect_args=connect_args)
+    connector.save(DB_BLOCK_NAME, overwrite=True, _sync=True)

@@ -1,0 +1,127 @@
+"""The exceptions of Seology Jobs, and the HTTP status each one means.
+
+    SeologyError
+    ├── ConfigurationError          settings refused (missing CRON_SECRET, bad URL)  500
+    ├── InvalidInput                a value we cannot work with                      400
+    │   ├── InvalidTargetURL        not an http(s) URL, or not a public address
+    │   └── InvalidJobId            not a flow run UUID                              422
+    ├── AuthenticationFailed        no token, or a token we do not know              401
+    ├── NotAllowed                  known caller, admin-only operation               403
+    ├── NotFound                    unknown id, or somebody else's                   404
+    │   ├── JobNotFound
+    │   ├── SiteNotFound
+    │   └── UserNotFound
+    ├── StateConflict               the job's state forbids the operation            409
+    ├── QuotaExceeded               over the user's allowance                        429
+    └── BackendUnavailable          Prefect API or database unreachable              503
+        ├── PrefectUnavailable
+        └── DatabaseUnavailable
+
+Each class's docstring is its default message. Wrap lower-level errors with
+`raise ... from exc`: the original stays reachable as `__cause__`.
+"""
+
+from __future__ import annotations
+
+
+class SeologyError(Exception):
+    """Something went wrong in Seology Jobs."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (self.__doc__ or "").strip()
+        super().__init__(self.message)
+
+
+class ConfigurationError(SeologyError):
+    """The configuration is not usable."""
+
+    code = "configuration_error"
+
+
+class InvalidInput(SeologyError):
+    """The request is not valid."""
+
+    status_code = 400
+    code = "invalid_input"
+
+
+class InvalidTargetURL(InvalidInput):
+    """The URL is not a public http(s) URL we can crawl."""
+
+    code = "invalid_url"
+
+
+class InvalidJobId(InvalidInput):
+    """A job id is a flow run UUID."""
+
+    status_code = 422
+    code = "invalid_job_id"
+
+
+class AuthenticationFailed(SeologyError):
+    """Authentication required: send `Authorization: Bearer <token>`."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class NotAllowed(SeologyError):
+    """This operation needs the admin secret."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(SeologyError):
+    """Not found."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class JobNotFound(NotFound):
+    """No such job."""
+
+
+class SiteNotFound(NotFound):
+    """No such site."""
+
+
+class UserNotFound(NotFound):
+    """No such user."""
+
+
+class StateConflict(SeologyError):
+    """The job's current state does not allow this operation."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class QuotaExceeded(SeologyError):
+    """Over quota; try again later."""
+
+    status_code = 429
+    code = "quota_exceeded"
+
+
+class BackendUnavailable(SeologyError):
+    """A service we depend on is unreachable; try again shortly."""
+
+    status_code = 503
+    code = "unavailable"
+
+
+class PrefectUnavailable(BackendUnavailable):
+    """The Prefect API is unreachable; jobs cannot be queued or read right now."""
+
+    code = "prefect_unavailable"
+
+
+class DatabaseUnavailable(BackendUnavailable):
+    """The app database is unreachable."""
+
+    code = "database_unavailable"

@@ -1,0 +1,123 @@
+"""What a crawl records about each URL: the contract between the crawler and storage.
+
+The crawler produces one `PageRecord` per URL it fetched (or tried to); storage turns it
+into `pages` and `links` rows; the audit reads it back. Plain pydantic models so that
+they cross process boundaries (the parser pool) and the database (as JSON) unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class RedirectHop(BaseModel):
+    """One hop of a redirect chain, recorded as the server answered it."""
+
+    url: str
+    status_code: int
+    location: str | None = None
+
+
+class Canonical(BaseModel):
+    href: str
+    source: Literal["head", "body", "header"]
+
+
+class Hreflang(BaseModel):
+    lang: str
+    href: str
+
+
+class Image(BaseModel):
+    src: str
+    alt: str | None = None
+    width: str | None = None
+    height: str | None = None
+
+
+class LinkRecord(BaseModel):
+    """An `<a href>` of a page; `target` is the normalised absolute URL, if it has one."""
+
+    href: str
+    target: str | None = None
+    anchor_text: str = ""
+    rel: str = ""
+    internal: bool = False
+    image_alt: str | None = None
+
+
+class JsonLdBlock(BaseModel):
+    data: object | None = None
+    error: str | None = None
+
+
+class PageRecord(BaseModel):
+    """Everything the audit needs to know about one crawled URL."""
+
+    url: str
+    final_url: str | None = None
+    depth: int = 0
+    status_code: int | None = None
+    redirects: list[RedirectHop] = Field(default_factory=list)
+    response_time_ms: float | None = None
+    content_type: str | None = None
+    size_bytes: int | None = None
+    truncated: bool = False
+    error: str | None = None
+    fetched_at: datetime | None = None
+    in_sitemap: bool = False
+    is_html: bool = False
+
+    titles: list[str] = Field(default_factory=list)
+    meta_descriptions: list[str] = Field(default_factory=list)
+    meta_robots: list[str] = Field(default_factory=list)
+    x_robots_tag: list[str] = Field(default_factory=list)
+    robots_meta_in_body: bool = False
+    canonicals: list[Canonical] = Field(default_factory=list)
+    hreflang: list[Hreflang] = Field(default_factory=list)
+    html_lang: str | None = None
+    viewport: str | None = None
+    charset: str | None = None
+    base_href: str | None = None
+    headings: dict[str, list[str]] = Field(default_factory=dict)
+    word_count: int = 0
+    text_hash: str | None = None
+    text_fingerprint: str | None = None
+    images: list[Image] = Field(default_factory=list)
+    links: list[LinkRecord] = Field(default_factory=list)
+    json_ld: list[JsonLdBlock] = Field(default_factory=list)
+    open_graph: dict[str, str] = Field(default_factory=dict)
+    security_headers: dict[str, str] = Field(default_factory=dict)
+    mixed_content: list[str] = Field(default_factory=list)
+
+    @property
+    def title(self) -> str | None:
+        return self.titles[0] if self.titles else None
+
+    @property
+    def meta_description(self) -> str | None:
+        return self.meta_descriptions[0] if self.meta_descriptions else None
+
+    @property
+    def h1(self) -> str | None:
+        h1s = self.headings.get("h1") or []
+        return h1s[0] if h1s else None
+
+
+class CrawlOutcome(BaseModel):
+    """How a crawl ended; the flow stores it as the crawl's summary."""
+
+    start_url: str
+    pages_crawled: int = 0
+    html_pages: int = 0
+    errors: int = 0
+    urls_discovered: int = 0
+    urls_blocked_by_robots: int = 0
+    sitemap_urls: int = 0
+    stopped_by: Literal["completed", "max_pages", "time_limit"] = "completed"
+    duration_seconds: float = 0.0
+    robots_status: int | None = None
+    sitemaps: list[str] = Field(default_factory=list)

@@ -4,14 +4,17 @@
     ├── ConfigurationError          settings refused (missing CRON_SECRET, bad URL)  500
     ├── InvalidInput                a value we cannot work with                      400
     │   ├── InvalidTargetURL        not an http(s) URL, or not a public address
-    │   └── InvalidJobId            not a flow run UUID                              422
+    │   ├── InvalidJobId            not a flow run UUID                              422
+    │   └── UserExists              the user name is taken                           409
     ├── AuthenticationFailed        no token, or a token we do not know              401
     ├── NotAllowed                  known caller, admin-only operation               403
     ├── NotFound                    unknown id, or somebody else's                   404
     │   ├── JobNotFound
     │   ├── SiteNotFound
-    │   └── UserNotFound
+    │   ├── UserNotFound
+    │   └── TokenNotFound
     ├── StateConflict               the job's state forbids the operation            409
+    ├── SiteUnreachable             every URL of a crawl failed to answer            502
     ├── QuotaExceeded               over the user's allowance                        429
     └── BackendUnavailable          Prefect API or database unreachable              503
         ├── PrefectUnavailable
@@ -125,3 +128,21 @@ class DatabaseUnavailable(BackendUnavailable):
     """The app database is unreachable."""
 
     code = "database_unavailable"
+
+
+class UserExists(InvalidInput):
+    """A user with this name exists already."""
+
+    status_code = 409
+    code = "user_exists"
+
+
+class TokenNotFound(NotFound):
+    """No such API token."""
+
+
+class SiteUnreachable(SeologyError):
+    """The site could not be fetched at all."""
+
+    status_code = 502
+    code = "site_unreachable"

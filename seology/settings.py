@@ -37,9 +37,7 @@ class Settings(BaseSettings):
     home: Path = Field(DEFAULT_HOME, validation_alias=_env("SEOLOGY_HOME"))
     local_mode: bool = Field(False, validation_alias=_env("SEOLOGY_LOCAL_MODE"))
     database_url: str | None = Field(None, validation_alias=_env("SEOLOGY_DATABASE_URL"))
-    api_base_url: str = Field(
-        "http://127.0.0.1:8000", validation_alias=_env("SEOLOGY_API_URL")
-    )
+    api_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("SEOLOGY_API_URL"))
     timezone: str = Field("UTC", validation_alias=_env("SEOLOGY_TIMEZONE"))
 
     cron_secret: SecretStr | None = Field(None, validation_alias=_env("CRON_SECRET"))

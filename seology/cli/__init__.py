@@ -1,1 +1,39 @@
+"""The `seology` command: run the system, manage users and tokens, work with jobs."""
 
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from seology.errors import SeologyError
+
+app = typer.Typer(
+    name="seology",
+    help="Seology Jobs: crawls, SEO audits and AI analyses of websites, on Prefect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from seology.cli.db import db_app
+    from seology.cli.deploy import deploy
+    from seology.cli.up import up
+    from seology.cli.users import tokens_app, users_app
+
+    app.command("up")(up)
+    app.command("deploy")(deploy)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+
+
+def main() -> None:
+    """Entry point of the console script: our errors become one line on stderr, exit 1."""
+    _register()
+    try:
+        app()
+    except SeologyError as exc:
+        typer.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)

@@ -119,7 +119,7 @@ def flow_engine() -> Engine:
         connector = SqlAlchemyConnector.load(DB_BLOCK_NAME, _sync=True)
     except ValueError:
         return app_engine()
-    url = str(connector._rendered_url)  # noqa: SLF001 - the block keeps the rendered URL only
+    url = str(connector._rendered_url)  # the block keeps only the rendered URL
     options = engine_options(url)
     options.pop("connect_args", None)  # the block carries its own connect_args
     return configure_engine(connector.get_engine(**options))

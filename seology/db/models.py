@@ -205,9 +205,7 @@ class CrawlChange(Base):
     __tablename__ = "crawl_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    crawl_id: Mapped[int] = mapped_column(
-        ForeignKey("crawls.id", ondelete="CASCADE"), unique=True
-    )
+    crawl_id: Mapped[int] = mapped_column(ForeignKey("crawls.id", ondelete="CASCADE"), unique=True)
     previous_crawl_id: Mapped[int | None] = mapped_column(
         ForeignKey("crawls.id", ondelete="SET NULL"), nullable=True
     )

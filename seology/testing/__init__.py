@@ -1,3 +1,3 @@
-"""Test helpers shipped with the package: real local servers that tests, demos and benchmarks share."""
+"""Test helpers shipped with the package: real local servers for tests, demos, benchmarks."""
 
 from __future__ import annotations

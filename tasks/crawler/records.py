@@ -83,6 +83,9 @@ class PageRecord(BaseModel):
     charset: str | None = None
     base_href: str | None = None
     headings: dict[str, list[str]] = Field(default_factory=dict)
+    # Heading levels in document order (1 for h1…): `headings` alone loses the order
+    # that `headings.non_sequential` needs.
+    heading_levels: list[int] = Field(default_factory=list)
     word_count: int = 0
     text_hash: str | None = None
     text_fingerprint: str | None = None
@@ -92,6 +95,8 @@ class PageRecord(BaseModel):
     open_graph: dict[str, str] = Field(default_factory=dict)
     security_headers: dict[str, str] = Field(default_factory=dict)
     mixed_content: list[str] = Field(default_factory=list)
+    # The content of `<meta http-equiv="refresh">`, e.g. "0; url=/new" (`redirect.meta_refresh`).
+    meta_refresh: str | None = None
 
     @property
     def title(self) -> str | None:
@@ -121,3 +126,9 @@ class CrawlOutcome(BaseModel):
     duration_seconds: float = 0.0
     robots_status: int | None = None
     sitemaps: list[str] = Field(default_factory=list)
+    # Sitemap URL → why it could not be read (`sitemap.parse_error`, `sitemap.too_big`).
+    sitemap_errors: dict[str, str] = Field(default_factory=dict)
+    # robots.txt as read (≤ 500 KiB), for `robots.invalid` and `robots.ai_bots_blocked`.
+    robots_txt: str | None = None
+    # Internal URLs found but disallowed by robots.txt (first 1,000).
+    blocked_urls: list[str] = Field(default_factory=list)

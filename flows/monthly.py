@@ -1,0 +1,56 @@
+"""monthly-report: each site's month, and fresh usage counters (`monthly-report/monthly`).
+
+The cron fires at 00:00 on the 1st in `SEOLOGY_TIMEZONE` and reports the month that just
+ended; pass `period="YYYY-MM"` to report (or re-report) any month: a re-run overwrites
+that month's reports. Usage rows are per month, so opening the new month's zeroed rows
+is the reset; the reported month's rows stay as history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+from prefect.states import State
+
+from seology.errors import InvalidInput
+from seology.settings import get_settings
+from tasks.maintenance import fail_without_retry
+from tasks.monthly import (
+    compute_monthly_reports,
+    current_period,
+    open_usage,
+    previous_period,
+    publish_report,
+    store_reports,
+    validate_period,
+)
+
+
+@flow(
+    name="monthly-report",
+    retries=get_settings().job_max_attempts - 1,
+    retry_delay_seconds=30,
+    persist_result=False,
+)
+def monthly_report(period: str | None = None) -> dict[str, Any] | State:
+    """Report `period` (default: last month) for every site, then open this month's usage."""
+    tz = get_settings().timezone
+    try:
+        period = validate_period(period) if period else previous_period(tz)
+    except InvalidInput as exc:
+        return fail_without_retry(exc.message)
+    reports = compute_monthly_reports(period, tz)
+    store_reports(str(flow_run.id), reports)
+    for report in reports:
+        publish_report(report)
+    usage_period = current_period(tz)
+    opened = open_usage(usage_period)
+    return {
+        "period": period,
+        "sitesReported": len(reports),
+        "crawls": sum(report.numbers["crawls"] for report in reports),
+        "usagePeriod": usage_period,
+        "usageRowsOpened": opened,
+    }

@@ -1,0 +1,139 @@
+"""The job API: a FastAPI app made by `create_app()`.
+
+Run it with `uvicorn --factory seology.api.app:create_app` (or `seology api`). Every
+error leaves as `{"error": {"code", "message"}}` with the status that
+`seology.errors` assigns; an unexpected exception is logged with its traceback and
+answered with a bare 500, never with its details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from seology import __version__
+from seology.api.routes import health, jobs, sites
+from seology.db.engine import make_engine
+from seology.errors import AuthenticationFailed, SeologyError
+from seology.settings import Settings, get_settings
+
+logger = logging.getLogger("seology.api")
+
+ROUTERS = (health.router, sites.router, jobs.router)
+
+HTTP_ERROR_CODES = {
+    400: "invalid_input",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+# Starlette's own details for an unmatched route or method, which we make specific.
+ROUTING_DETAILS = ("Not Found", "Method Not Allowed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The job API for `settings` (default: the process settings)."""
+    app = FastAPI(
+        title="Seology Jobs API",
+        version=__version__,
+        description="Queue and watch crawls and AI analyses of websites (Prefect flow runs).",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings or get_settings()
+    _add_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Refuse to start without an admin secret; own the engine for the app's life.
+
+    Migrations are not run here: several API processes may start at once, and schema
+    changes belong to a deliberate step (`seology db upgrade`, `seology up`).
+    """
+    settings: Settings = app.state.settings
+    app.state.admin_secret = settings.admin_secret()
+    app.state.engine = make_engine(settings.resolved_database_url)
+    try:
+        yield
+    finally:
+        app.state.engine.dispose()
+
+
+def error_response(
+    status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The one error shape of the API."""
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SeologyError, _on_seology_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected_error)
+
+
+async def _on_seology_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SeologyError)
+    if exc.status_code >= 500:
+        logger.warning(
+            f"{request.method} {request.url.path} failed: {exc.message}",
+            extra={"action": "api_error", "code": exc.code},
+        )
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    return error_response(exc.status_code, exc.code, exc.message, headers)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(describe_validation_error(error) for error in exc.errors())
+    return error_response(422, "validation_error", f"Invalid request: {problems}")
+
+
+def describe_validation_error(error: Mapping[str, Any]) -> str:
+    """`path.site_id: Input should be a valid integer` from one pydantic error."""
+    location = ".".join(str(part) for part in error.get("loc") or ())
+    message = error.get("msg", "invalid value")
+    return f"{location}: {message}" if location else str(message)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+    message = _routing_message(request, exc.status_code) if exc.detail in ROUTING_DETAILS else None
+    return error_response(
+        exc.status_code, code, message or str(exc.detail), dict(exc.headers or {})
+    )
+
+
+def _routing_message(request: Request, status_code: int) -> str | None:
+    """Say which endpoint was not found or what method it does not take."""
+    where = request.url.path
+    if status_code == 404:
+        return f"No such endpoint: {request.method} {where}"
+    if status_code == 405:
+        return f"{request.method} is not allowed on {where}"
+    return None
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error(
+        f"Unhandled error in {request.method} {request.url.path}",
+        exc_info=exc,
+        extra={"action": "api_error", "code": "internal_error"},
+    )
+    return error_response(500, "internal_error", "Internal server error")

@@ -1,0 +1,117 @@
+"""Request dependencies, as `Annotated` types that routes declare in their signatures.
+
+    def handler(session: SessionDep, user: CurrentUser) -> ...
+
+Who is calling is decided once, from `Authorization: Bearer <x>`: the admin when `x`
+is the `CRON_SECRET`, a user when `x` is one of their live tokens, and nobody (401)
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from seology.auth import secrets_match
+from seology.db.engine import session_scope
+from seology.db.models import User
+from seology.errors import AuthenticationFailed, NotAllowed
+from seology.services import users
+from seology.settings import Settings
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's engine, built at startup."""
+    return request.app.state.engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One session per request, committed when the handler returns without error."""
+    with session_scope(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False, description="A user's API token, or the admin secret (CRON_SECRET)."
+)
+# scope="function": commit before the response is sent, so that a failed commit is
+# an error response rather than a 2xx for data that was never saved.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a user, or the admin (who owns nothing)."""
+
+    user: User | None
+    is_admin: bool
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The `<x>` of `Authorization: Bearer <x>`, or `AuthenticationFailed`."""
+    if not authorization:
+        raise AuthenticationFailed
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AuthenticationFailed(
+            "Malformed Authorization header: send `Authorization: Bearer <token>`."
+        )
+    return token
+
+
+def get_caller(
+    request: Request,
+    session: SessionDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
+) -> Caller:
+    """Resolve the bearer to the admin or a user; 401 for anything else.
+
+    `_declared` only puts the scheme in the OpenAPI document (the "Authorize" button
+    of /docs); the raw header is parsed here, to tell a malformed one from none.
+    """
+    token = bearer_token(request.headers.get("Authorization"))
+    admin_secret: str = request.app.state.admin_secret
+    if admin_secret and secrets_match(token, admin_secret):
+        return Caller(user=None, is_admin=True)
+    user = users.authenticate(session=session, token=token)
+    if user is None:
+        raise AuthenticationFailed("Invalid, revoked or unknown API token.")
+    return Caller(user=user, is_admin=False)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_user(caller: CallerDep) -> User:
+    """The calling user; the admin secret is refused, since it cannot own anything."""
+    if caller.user is None:
+        raise NotAllowed("The admin secret cannot own sites or jobs; use a user's API token.")
+    return caller.user
+
+
+def require_admin(caller: CallerDep) -> Caller:
+    """The caller, if it is the admin; 403 for a user."""
+    if not caller.is_admin:
+        raise NotAllowed("This operation needs the admin secret (CRON_SECRET).")
+    return caller
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+AdminDep = Annotated[Caller, Depends(require_admin)]

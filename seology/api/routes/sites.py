@@ -1,0 +1,92 @@
+"""`/api/sites`: the websites a user has crawled and analysed.
+
+A user token sees and changes its own sites; the admin secret sees and changes every
+site but cannot create one (a site needs an owner). Another user's site is a 404, the
+same as an unknown id, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+from sqlalchemy.orm import Session
+
+from seology.api.deps import Caller, CallerDep, CurrentUser, SessionDep
+from seology.api.schemas import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    SiteCreate,
+    SiteEnvelope,
+    SiteList,
+    SiteOut,
+    SiteUpdate,
+)
+from seology.db.models import Site
+from seology.services import sites
+
+router = APIRouter(prefix="/api/sites", tags=["sites"], responses=ERROR_RESPONSES)
+
+# Our ids are 32-bit integers (PostgreSQL `integer`): anything else is malformed (422).
+SiteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The site's id")]
+NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown site, or another user's"}}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SiteOut,
+    responses={
+        200: {"model": SiteOut, "description": "The user has this URL already"},
+        400: {"model": ErrorBody, "description": "Not an http(s) URL"},
+        403: {"model": ErrorBody, "description": "The admin secret cannot own sites"},
+    },
+)
+def create_site(
+    body: SiteCreate, user: CurrentUser, session: SessionDep, response: Response
+) -> SiteOut:
+    """Add a site; idempotent: the same URL again returns the existing site with 200."""
+    site, created = sites.get_or_create_site(
+        session=session, user_id=user.id, url=body.url, name=body.name
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return SiteOut.of(site)
+
+
+@router.get("", response_model=SiteList)
+def list_sites(caller: CallerDep, session: SessionDep) -> SiteList:
+    """The caller's sites; every user's sites for the admin."""
+    if caller.user is None:
+        found = sites.list_all_sites(session=session)
+    else:
+        found = sites.list_sites(session=session, user_id=caller.user.id)
+    return SiteList(sites=[SiteOut.of(site) for site in found])
+
+
+@router.get("/{site_id}", response_model=SiteEnvelope, responses=NOT_FOUND)
+def get_site(site_id: SiteId, caller: CallerDep, session: SessionDep) -> SiteEnvelope:
+    """One site of the caller's (any site for the admin)."""
+    return SiteEnvelope(site=SiteOut.of(_site_of(caller, session, site_id)))
+
+
+@router.patch("/{site_id}", response_model=SiteEnvelope, responses=NOT_FOUND)
+def update_site(
+    site_id: SiteId, body: SiteUpdate, caller: CallerDep, session: SessionDep
+) -> SiteEnvelope:
+    """Turn monitoring (the daily and monthly work) on or off."""
+    enabled = body.monitoring_enabled
+    if caller.user is None:
+        site = sites.set_monitoring_any(session=session, site_id=site_id, enabled=enabled)
+    else:
+        site = sites.set_monitoring(
+            session=session, user_id=caller.user.id, site_id=site_id, enabled=enabled
+        )
+    return SiteEnvelope(site=SiteOut.of(site))
+
+
+def _site_of(caller: Caller, session: Session, site_id: int) -> Site:
+    """The site, looked up as the admin or as its owner."""
+    if caller.user is None:
+        return sites.get_site_any(session=session, site_id=site_id)
+    return sites.get_site(session=session, user_id=caller.user.id, site_id=site_id)

@@ -1,0 +1,95 @@
+"""The JSON shapes of the job API: camelCase on the wire, snake_case in Python.
+
+Every model accepts both spellings on input (`monitoringEnabled` or
+`monitoring_enabled`) and writes camelCase. Times are ISO 8601 in UTC with a `Z` and
+millisecond precision, as JavaScript's `Date.toJSON()` writes them, so that clients of
+the original system parse them unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from seology.db.models import Site
+
+
+def iso_utc(value: datetime) -> str:
+    """`2026-01-31T23:59:59.123Z`: UTC, `Z` suffix, milliseconds."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
+
+
+class ApiModel(BaseModel):
+    """Base of every request and response body."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ErrorDetail(ApiModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["No site with id 42."])
+
+
+class ErrorBody(ApiModel):
+    """Every error response: `{"error": {"code", "message"}}`."""
+
+    error: ErrorDetail
+
+
+class SiteCreate(ApiModel):
+    url: str = Field(examples=["https://example.com/"])
+    name: str | None = Field(None, examples=["Example"])
+
+
+class SiteUpdate(ApiModel):
+    monitoring_enabled: bool
+
+
+class SiteOut(ApiModel):
+    id: int
+    url: str
+    name: str
+    monitoring_enabled: bool
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, site: Site) -> SiteOut:
+        """The public view of a `Site` row (`user_id` stays internal)."""
+        return cls(
+            id=site.id,
+            url=site.url,
+            name=site.name,
+            monitoring_enabled=site.monitoring_enabled,
+            created_at=site.created_at,
+        )
+
+
+class SiteEnvelope(ApiModel):
+    site: SiteOut
+
+
+class SiteList(ApiModel):
+    sites: list[SiteOut]
+
+
+class Health(ApiModel):
+    """Each component is `"ok"` or what went wrong with it."""
+
+    status: Literal["ok", "degraded"]
+    prefect: str
+    database: str
+
+
+# The error responses every route may give, for the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "No token, or a token we do not know"},
+    422: {"model": ErrorBody, "description": "The request does not validate"},
+}

@@ -1,0 +1,102 @@
+"""`seology up`: run the whole system in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from seology.local.environment import StackAddresses
+from seology.local.processes import ProcessFailed
+from seology.local.stack import LocalStack, StackError, StackOptions
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def up(
+    home: Annotated[
+        Path | None, typer.Option(help="Data directory [default: $SEOLOGY_HOME or ./.seology]")
+    ] = None,
+    api_port: Annotated[int, typer.Option(help="Port of the job API.")] = 8000,
+    prefect_port: Annotated[int, typer.Option(help="Port of the Prefect server and UI.")] = 4200,
+    demo: Annotated[
+        bool, typer.Option(help="Serve a demo site, create a demo user, enqueue its crawl.")
+    ] = False,
+) -> None:
+    """Start a Prefect server, the pool, the deployments, a worker and the job API."""
+    home = _resolve_home(home)
+    addresses = StackAddresses(prefect_port=prefect_port, api_port=api_port)
+    stack = LocalStack(options=StackOptions(home=home, addresses=addresses, demo=demo), say=_say)
+    stop_requested = _install_signal_handlers()
+    try:
+        stack.start()
+        _print_summary(stack)
+        _wait(stack, stop_requested)
+    except (StackError, ProcessFailed) as exc:
+        err_console.print(f"[red]seology up failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        console.print("Stopped.")
+
+
+def _resolve_home(home: Path | None) -> Path:
+    import os
+
+    chosen = home or Path(os.environ.get("SEOLOGY_HOME", ".seology"))
+    resolved = chosen.expanduser().resolve()
+    os.environ["SEOLOGY_HOME"] = str(resolved)
+    return resolved
+
+
+def _say(message: str) -> None:
+    console.print(message)
+
+
+def _install_signal_handlers() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _wait(stack: LocalStack, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        failed = stack.failed_child()
+        if failed is not None:
+            msg = f"{failed.name} exited (code {failed.exit_code}):\n{failed.log_tail()}"
+            raise ProcessFailed(msg)
+
+
+def _print_summary(stack: LocalStack) -> None:
+    a = stack.addresses
+    console.print(
+        f"\n[bold]Seology Jobs is up[/bold] (home: {stack.home})\n"
+        f"  Prefect UI      {a.prefect_url}\n"
+        f"  Job API         {a.api_url}   (OpenAPI: {a.api_url}/docs)\n"
+        f"  Admin secret    CRON_SECRET in {stack.home / '.env'}\n"
+        f"  Logs            {stack.home / 'logs'}\n"
+        f"  Create a user   seology users create NAME   (prints its API token)\n"
+    )
+    if stack.demo is not None:
+        console.print(
+            f"  Demo site       {stack.demo.site_url}\n"
+            f"  Demo token      {stack.demo.token_path}\n"
+            f"  Demo crawl job  {a.api_url}/api/jobs/{stack.demo.job_id}/status\n"
+        )
+    console.print("Press Ctrl-C to stop.")

@@ -1,0 +1,110 @@
+"""Child processes of `seology up`: started with their logs in files, stopped in order.
+
+Each child gets its own session (process group), so a Ctrl-C in the terminal reaches
+only `seology up`, which then stops the children itself, newest first, each with
+SIGTERM and, after a grace period, SIGKILL to its whole group (a worker's flow-run
+processes go with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+STOP_GRACE_SECONDS = 15.0
+
+
+class ProcessFailed(RuntimeError):
+    """A child process exited or never became ready."""
+
+
+@dataclass(kw_only=True)
+class ManagedProcess:
+    """One child: its command, its log file, and the process once started."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    cwd: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """SIGTERM the group, wait, then SIGKILL whatever is left."""
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._signal_group(signal.SIGKILL)  # stragglers of the group, if any
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
+
+
+def wait_until_healthy(
+    child: ManagedProcess, url: str, *, timeout: float, expect: int = 200
+) -> float:
+    """Poll `url` until it answers `expect`; return the seconds it took.
+
+    Fails fast, with the child's last log lines, if the child exits meanwhile.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        if child.exit_code is not None:
+            msg = f"{child.name} exited with code {child.exit_code}:\n{child.log_tail()}"
+            raise ProcessFailed(msg)
+        if _answers(url, expect):
+            return time.monotonic() - started
+        time.sleep(0.25)
+    msg = f"{child.name} was not ready at {url} after {timeout:.0f}s:\n{child.log_tail()}"
+    raise ProcessFailed(msg)
+
+
+def _answers(url: str, expect: int) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == expect
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,187 @@
+"""`seology up`: a Prefect server, the pool and deployments, a worker and the job API.
+
+Start-up is a straight sequence, each step idempotent so that a second `seology up` on
+the same home reuses what the first one made: server → app database migrations → the
+`seology-db` block, work pool and queues → `prefect deploy --all` → worker → job API
+(→ demo site, user and crawl). Everything runs until SIGINT or SIGTERM, then stops in
+reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seology.local.environment import StackAddresses, ensure_admin_secret, stack_environment
+from seology.local.processes import ManagedProcess, ProcessFailed, wait_until_healthy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from seology.settings import Settings
+
+SERVER_READY_TIMEOUT = 90.0
+API_READY_TIMEOUT = 60.0
+WORKER_NAME = "seology-local-worker"
+
+
+class StackError(RuntimeError):
+    """`seology up` cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackOptions:
+    home: Path
+    addresses: StackAddresses = field(default_factory=StackAddresses)
+    demo: bool = False
+    with_worker: bool = True
+
+
+@dataclass(kw_only=True)
+class DemoInfo:
+    site_url: str
+    token_path: Path
+    job_id: str
+
+
+@dataclass
+class LocalStack:
+    """The running stack; `start()` brings it up, `stop()` takes it down."""
+
+    options: StackOptions
+    say: Callable[[str], None]
+    children: list[ManagedProcess] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    demo: DemoInfo | None = None
+    _demo_server: object | None = None
+
+    @property
+    def home(self) -> Path:
+        return self.options.home
+
+    @property
+    def addresses(self) -> StackAddresses:
+        return self.options.addresses
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self._prepare()
+        self._start_server()
+        settings = self._adopt_environment()
+        self._apply_server_objects(settings)
+        if self.options.with_worker:
+            self._start_worker()
+        self._start_api()
+        if self.options.demo:
+            self._start_demo()
+        self.say(f"Ready in {time.monotonic() - started:.1f}s.")
+
+    def _prepare(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        for port in (self.addresses.prefect_port, self.addresses.api_port):
+            _require_free_port(self.addresses.host, port)
+        ensure_admin_secret(self.home)
+        from seology.settings import load_settings
+
+        retention = load_settings().job_retention_days
+        self.env = stack_environment(self.home, self.addresses, retention_days=retention)
+
+    def _start_server(self) -> None:
+        self.say(f"Starting the Prefect server on {self.addresses.prefect_url} ...")
+        server = self._spawn(
+            "prefect-server",
+            [sys.executable, "-m", "prefect", "server", "start", "--no-background"],
+        )
+        health = f"{self.addresses.prefect_api_url}/health"
+        wait_until_healthy(server, health, timeout=SERVER_READY_TIMEOUT)
+
+    def _adopt_environment(self) -> Settings:
+        """This process talks to the same server and database as its children."""
+        os.environ.update(self.env)
+        from seology.settings import get_settings
+
+        get_settings.cache_clear()
+        return get_settings()
+
+    def _apply_server_objects(self, settings: Settings) -> None:
+        from deployments.apply import apply_server_objects, run_prefect_deploy
+        from seology.db.engine import app_engine
+        from seology.db.migrate import upgrade
+
+        self.say("Migrating the app database ...")
+        upgrade(app_engine())
+        self.say("Applying the work pool, its queues and the database block ...")
+        asyncio.run(apply_server_objects(settings))
+        self.say("Deploying prefect.yaml (prefect deploy --all) ...")
+        run_prefect_deploy(settings, self.env)
+
+    def _start_worker(self) -> None:
+        self.say("Starting a worker for pool 'seology' ...")
+        self._spawn(
+            "worker",
+            [
+                sys.executable, "-m", "prefect", "worker", "start",
+                "--pool", "seology", "--type", "process", "--name", WORKER_NAME,
+            ],
+        )  # fmt: skip
+
+    def _start_api(self) -> None:
+        self.say(f"Starting the job API on {self.addresses.api_url} ...")
+        api = self._spawn(
+            "job-api",
+            [
+                sys.executable, "-m", "uvicorn", "seology.api.app:create_app", "--factory",
+                "--host", self.addresses.host, "--port", str(self.addresses.api_port),
+                "--log-level", "warning",
+            ],
+        )  # fmt: skip
+        wait_until_healthy(api, f"{self.addresses.api_url}/api/health", timeout=API_READY_TIMEOUT)
+
+    def _start_demo(self) -> None:
+        from seology.local.demo import start_demo
+
+        self.say("Serving the demo site and enqueueing its crawl ...")
+        self._demo_server, self.demo = start_demo(self.home)
+
+    def _spawn(self, name: str, command: list[str]) -> ManagedProcess:
+        child = ManagedProcess(
+            name=name, command=command, env=self.env, log_path=self.home / "logs" / f"{name}.log"
+        )
+        child.start()
+        self.children.append(child)
+        return child
+
+    def failed_child(self) -> ManagedProcess | None:
+        """A child that has exited on its own, if any."""
+        return next((c for c in self.children if c.exit_code is not None), None)
+
+    def stop(self) -> None:
+        """Stop everything started, newest first."""
+        if self._demo_server is not None:
+            self._demo_server.stop()  # type: ignore[attr-defined]
+            self._demo_server = None
+        for child in reversed(self.children):
+            self.say(f"Stopping {child.name} ...")
+            child.stop()
+        self.children.clear()
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            msg = (
+                f"Port {port} on {host} is in use: is another `seology up` running? "
+                f"Stop it, or choose other ports with --api-port / --prefect-port."
+            )
+            raise StackError(msg) from exc
+
+
+__all__ = ["DemoInfo", "LocalStack", "ProcessFailed", "StackError", "StackOptions"]

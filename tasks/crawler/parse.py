@@ -1,0 +1,273 @@
+"""HTML → the SEO fields of a PageRecord, as plain data.
+
+Runs in the parser process pool, so it takes bytes/str and returns a dict of plain
+values (no soup objects, no pydantic models) that pickles cheaply. Pages are untrusted:
+malformed markup, binary served as text/html and lying charsets must all yield a
+record, so decoding falls back with `errors="replace"` and `parse_page` turns any
+parser failure into an `error` field instead of an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, Tag
+
+from tasks.crawler.fingerprint import normalise_text, simhash, text_hash
+from tasks.crawler.urls import is_internal, normalize_url, site_host
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+SECURITY_HEADERS = (
+    "strict-transport-security",
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
+HIDDEN_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "head")
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.I)
+_LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_LINK_PARAM = re.compile(r";\s*([a-zA-Z*]+)\s*=\s*\"?([^\";]*)\"?")
+
+
+def parse_page(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """`parse_html`, but a parser failure becomes `{"error": ...}` (pool-safe)."""
+    try:
+        return parse_html(body, url, headers)
+    except (RecursionError, ValueError, TypeError, AttributeError, LookupError) as exc:
+        return {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
+
+
+def parse_html(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
+    """Every HTML-derived PageRecord field of the page at `url`, as plain data."""
+    pairs = _pairs(headers)
+    content_type = _first(pairs, "content-type") or ""
+    text = decode_html(html, content_type) if isinstance(html, bytes) else html
+    soup = BeautifulSoup(text.replace("\x00", ""), "lxml")
+    base = _base_href(soup)
+    link_base = urljoin(url, base) if base else url
+    fields: dict[str, Any] = {"base_href": base}
+    fields.update(_meta_fields(soup, content_type))
+    fields.update(_head_links(soup, pairs))
+    fields.update(_headings(soup))
+    fields["titles"] = [_text(t) for t in soup.find_all("title") if not t.find_parent("svg")]
+    fields["html_lang"] = _attr(soup.find("html"), "lang")
+    fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
+    fields["security_headers"] = _security_headers(pairs)
+    fields["images"] = _images(soup)
+    fields["links"] = _links(soup, link_base, site_host(url))
+    fields["json_ld"] = _json_ld(soup)
+    fields["mixed_content"] = _mixed_content(soup, link_base) if url.startswith("https:") else []
+    fields.update(_text_fields(soup))
+    return fields
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """Decode with the declared charset (header, then meta, then UTF-8), never failing."""
+    for charset in (_header_charset(content_type), _sniff_meta_charset(body), "utf-8"):
+        codec = _codec(charset)
+        if codec:
+            return body.decode(codec, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _header_charset(content_type: str) -> str | None:
+    match = _CT_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def _sniff_meta_charset(body: bytes) -> str | None:
+    match = _CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", errors="replace") if match else None
+
+
+def _pairs(headers: Headers) -> list[tuple[str, str]]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [(str(k).lower(), str(v)) for k, v in items]
+
+
+def _first(pairs: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in pairs if k == name), None)
+
+
+def _text(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ").split())
+
+
+def _attr(tag: object, name: str) -> str | None:
+    """An attribute as one string (bs4 gives lists for multi-valued ones), or None."""
+    if not isinstance(tag, Tag):
+        return None
+    value = tag.get(name)
+    if isinstance(value, list):
+        return " ".join(value)
+    return value
+
+
+def _in_body(tag: Tag) -> bool:
+    return tag.find_parent("body") is not None
+
+
+def _base_href(soup: BeautifulSoup) -> str | None:
+    base = soup.find("base", href=True)
+    href = _attr(base, "href")
+    return href.strip() if href is not None else None
+
+
+def _meta_fields(soup: BeautifulSoup, content_type: str) -> dict[str, Any]:
+    """Description, robots, viewport, charset, refresh and Open Graph from `<meta>`."""
+    out: dict[str, Any] = {"meta_descriptions": [], "meta_robots": [], "open_graph": {}}
+    out.update(viewport=None, charset=None, meta_refresh=None, robots_meta_in_body=False)
+    for meta in soup.find_all("meta"):
+        _read_meta(meta, out)
+    out["charset"] = out["charset"] or _header_charset(content_type)
+    return out
+
+
+def _read_meta(meta: Tag, out: dict[str, Any]) -> None:
+    name = (_attr(meta, "name") or "").strip().lower()
+    content = (_attr(meta, "content") or "").strip()
+    prop = (_attr(meta, "property") or "").strip().lower()
+    equiv = (_attr(meta, "http-equiv") or "").strip().lower()
+    if name == "description":
+        out["meta_descriptions"].append(content)
+    elif name in ("robots", "googlebot"):
+        out["meta_robots"].append(content if name == "robots" else f"{name}: {content}")
+        out["robots_meta_in_body"] = out["robots_meta_in_body"] or _in_body(meta)
+    elif name == "viewport" and out["viewport"] is None:
+        out["viewport"] = content
+    if prop.startswith("og:"):
+        out["open_graph"].setdefault(prop, content)
+    if equiv == "refresh" and out["meta_refresh"] is None:
+        out["meta_refresh"] = content
+    charset = _attr(meta, "charset") or (equiv == "content-type" and _header_charset(content))
+    if charset and not out["charset"]:
+        out["charset"] = charset.strip().lower()
+
+
+def _head_links(soup: BeautifulSoup, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Canonicals and hreflang alternates from `<link>` tags and `Link:` headers."""
+    canonicals, hreflang = [], []
+    for link in soup.find_all("link", href=True):
+        rel = (_attr(link, "rel") or "").lower().split()
+        href = (_attr(link, "href") or "").strip()
+        if "canonical" in rel:
+            canonicals.append({"href": href, "source": "body" if _in_body(link) else "head"})
+        if "alternate" in rel and link.get("hreflang"):
+            hreflang.append({"lang": (_attr(link, "hreflang") or "").strip(), "href": href})
+    for href, params in _link_header(pairs):
+        rel = params.get("rel", "").lower().split()
+        if "canonical" in rel:
+            canonicals.append({"href": href, "source": "header"})
+        if "alternate" in rel and params.get("hreflang"):
+            hreflang.append({"lang": params["hreflang"], "href": href})
+    return {"canonicals": canonicals, "hreflang": hreflang}
+
+
+def _link_header(pairs: list[tuple[str, str]]) -> list[tuple[str, dict[str, str]]]:
+    """`Link: <url>; rel="canonical", <url2>; rel=alternate; hreflang=de` → entries."""
+    found = []
+    for value in (v for k, v in pairs if k == "link"):
+        for match in _LINK_VALUE.finditer(value):
+            params = {k.lower(): v.strip() for k, v in _LINK_PARAM.findall(match.group(2))}
+            found.append((match.group(1).strip(), params))
+    return found
+
+
+def _headings(soup: BeautifulSoup) -> dict[str, Any]:
+    """Texts per level, plus the levels in document order (for skipped-level checks)."""
+    headings: dict[str, list[str]] = {name: [] for name in HEADING_TAGS}
+    levels = []
+    for tag in soup.find_all(HEADING_TAGS):
+        headings[tag.name].append(_text(tag))
+        levels.append(int(tag.name[1]))
+    return {"headings": headings, "heading_levels": levels}
+
+
+def _security_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return {k: v for k, v in reversed(pairs) if k in SECURITY_HEADERS}
+
+
+def _images(soup: BeautifulSoup) -> list[dict[str, str | None]]:
+    return [
+        {
+            "src": (_attr(img, "src") or "").strip(),
+            "alt": _attr(img, "alt"),
+            "width": _attr(img, "width"),
+            "height": _attr(img, "height"),
+        }
+        for img in soup.find_all("img")
+    ]
+
+
+def _links(soup: BeautifulSoup, base: str, site: str) -> list[dict[str, Any]]:
+    """Every `<a href>`: raw href, normalised target, anchor text, rel, internal flag."""
+    links = []
+    for anchor in soup.find_all("a", href=True):
+        href = (_attr(anchor, "href") or "").strip()
+        target = normalize_url(href, base) if href else None
+        image = anchor.find("img", alt=True)
+        links.append(
+            {
+                "href": href,
+                "target": target,
+                "anchor_text": _text(anchor),
+                "rel": (_attr(anchor, "rel") or "").strip().lower(),
+                "internal": bool(target) and is_internal(target, site),
+                "image_alt": _attr(image, "alt"),
+            }
+        )
+    return links
+
+
+def _json_ld(soup: BeautifulSoup) -> list[dict[str, Any]]:
+    blocks = []
+    for script in soup.find_all("script", type=True):
+        kind = (_attr(script, "type") or "").split(";")[0].strip().lower()
+        if kind != "application/ld+json":
+            continue
+        try:
+            blocks.append({"data": json.loads(script.get_text()), "error": None})
+        except ValueError as exc:
+            blocks.append({"data": None, "error": f"invalid JSON: {exc}"})
+    return blocks
+
+
+def _mixed_content(soup: BeautifulSoup, base: str) -> list[str]:
+    """http:// images, scripts and stylesheets loaded by an https page."""
+    sources = [_attr(tag, "src") for tag in soup.find_all(("img", "script"), src=True)]
+    for link in soup.find_all("link", href=True):
+        if "stylesheet" in (_attr(link, "rel") or "").lower().split():
+            sources.append(_attr(link, "href"))
+    resolved = (normalize_url(src, base) for src in sources if src)
+    return [url for url in resolved if url and url.startswith("http://")]
+
+
+def _text_fields(soup: BeautifulSoup) -> dict[str, Any]:
+    """Visible body text: word count, exact hash and SimHash. Mutates `soup` (last step)."""
+    for tag in soup.find_all(HIDDEN_TAGS):
+        tag.decompose()
+    root = soup.body or soup
+    normalised = normalise_text(root.get_text(" "))
+    return {
+        "word_count": len(normalised.split()),
+        "text_hash": text_hash(normalised),
+        "text_fingerprint": simhash(normalised),
+    }

@@ -1,0 +1,223 @@
+"""The nightly work of daily-maintenance: re-crawl monitored sites, and clean up.
+
+Three jobs, each a task with its own retries and its own row in the UI:
+- enqueue a crawl of every monitored site through `seology.queue` (which returns the
+  pending or running crawl of a site instead of queueing a second one);
+- delete our terminal flow runs older than `JOB_RETENTION_DAYS` through the Prefect API,
+  with the same filter as Prefect's own db-vacuum service, restricted to runs tagged
+  `seology` so that other projects sharing the server are never touched;
+- delete crawls beyond each site's `KEEP_CRAWLS_PER_SITE` newest, with their pages,
+  links, issues and change records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from prefect import task
+from prefect.tasks import exponential_backoff
+from sqlalchemy import Engine, delete, func, select, update
+
+from seology.db.engine import flow_engine, session_scope
+from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page, Site
+from seology.errors import InvalidInput, NotFound
+from seology.logs import get_logger
+from tasks.storage import SiteInfo
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.filters import FlowRunFilter
+    from prefect.client.schemas.objects import TaskRun
+    from prefect.states import State
+    from prefect.tasks import Task
+
+    from seology.queue import Enqueued
+
+#: How many crawls of each site are kept, newest first by start time. Older crawls only
+#: feed history views; ten cover ten days of monitoring or a quarter of weekly crawls.
+KEEP_CRAWLS_PER_SITE = 10
+#: The tag every run of our deployments carries (prefect.yaml, `seology.jobs.job_tags`).
+RETENTION_TAG = "seology"
+TERMINAL_STATE_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+#: The Prefect server deletes at most 50 runs per bulk_delete call.
+DELETE_BATCH = 50
+#: Crawls deleted per transaction: short write locks on SQLite.
+PRUNE_BATCH = 200
+
+
+def _retry_unless_permanent(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
+    """Bad input and a missing deployment fail the same way on every attempt.
+
+    `_sync=True`: in an async task a bare `state.result()` is a coroutine, never raises,
+    and so would retry everything.
+    """
+    from prefect.exceptions import ObjectNotFound
+
+    error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
+    return not isinstance(error, (InvalidInput, NotFound, ObjectNotFound))
+
+
+RETRY_OPTIONS: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _retry_unless_permanent,
+}
+
+# --- failing for good ------------------------------------------------------------------
+
+
+def fail_without_retry(message: str) -> State:
+    """A Failed state for the flow to return that Prefect will not retry.
+
+    Prefect retries a flow on *any* Failed proposal while `run_count <= retries`
+    (server rule `RetryFailedFlows`), a returned `Failed(...)` included. A failure that
+    will repeat on every attempt (an unknown site, no crawl yet, a malformed period)
+    first sets this run's retries to zero, then fails at once instead of after
+    `retries × retry_delay_seconds` of pointless attempts.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+    from prefect.states import Failed
+
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        policy = context.flow_run.empirical_policy.model_copy(update={"retries": 0})
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(context.flow_run.id, empirical_policy=policy)
+    get_logger().warning(f"{message} (action=fail_without_retry)")
+    return Failed(message=message)
+
+
+# --- monitoring ------------------------------------------------------------------------
+
+
+def monitored_sites(engine: Engine) -> list[SiteInfo]:
+    """Every site with monitoring on, oldest first."""
+    with session_scope(engine) as session:
+        sites = session.scalars(
+            select(Site).where(Site.monitoring_enabled.is_(True)).order_by(Site.id)
+        )
+        return [SiteInfo(id=s.id, user_id=s.user_id, url=s.url, name=s.name) for s in sites]
+
+
+@task(name="list-monitored-sites", retries=2, retry_delay_seconds=5)
+def list_monitored_sites() -> list[SiteInfo]:
+    return monitored_sites(flow_engine())
+
+
+@task(name="enqueue-crawl", task_run_name="enqueue-crawl-site-{site_id}", **RETRY_OPTIONS)
+async def enqueue_monitoring_crawl(
+    site_id: int, user_id: int, max_pages: int, priority: int
+) -> Enqueued:
+    """Queue the site's crawl; its pending or running crawl is returned instead."""
+    from seology.queue import enqueue_crawl
+
+    enqueued = await enqueue_crawl(site_id, user_id, max_pages=max_pages, priority=priority)
+    verb = "found queued" if enqueued.deduplicated else "enqueued"
+    get_logger().info(
+        f"{verb} crawl {enqueued.job_id} (action=enqueue_crawl site_id={site_id} "
+        f"deduplicated={enqueued.deduplicated})"
+    )
+    return enqueued
+
+
+# --- flow run retention ----------------------------------------------------------------
+
+
+def retention_filter(cutoff: datetime) -> FlowRunFilter:
+    """Our top-level terminal runs that ended before `cutoff`, as db-vacuum selects them."""
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterEndTime,
+        FlowRunFilterParentTaskRunId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    return FlowRunFilter(
+        state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType(t) for t in TERMINAL_STATE_TYPES])
+        ),
+        end_time=FlowRunFilterEndTime(before_=cutoff),
+        parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=True),
+        tags=FlowRunFilterTags(all_=[RETENTION_TAG]),
+    )
+
+
+async def delete_flow_runs_before(cutoff: datetime) -> int:
+    """Delete the runs of `retention_filter(cutoff)` in batches; return how many went.
+
+    Each call deletes the first batch that matches *now*, so the loop always starts over
+    from the top and never skips runs the way offset paging over a shrinking set would.
+    """
+    from prefect.client.orchestration import get_client
+
+    body = {
+        "flow_runs": retention_filter(cutoff).model_dump(mode="json", exclude_unset=True),
+        "limit": DELETE_BATCH,
+    }
+    deleted = 0
+    async with get_client() as client:
+        while True:
+            response = await client.request("POST", "/flow_runs/bulk_delete", json=body)  # type: ignore[arg-type]
+            batch = len(response.json().get("deleted", []))
+            deleted += batch
+            if batch < DELETE_BATCH:
+                return deleted
+
+
+@task(name="delete-old-flow-runs", retries=2, retry_delay_seconds=10)
+async def delete_old_flow_runs(retention_days: int) -> int:
+    cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+    deleted = await delete_flow_runs_before(cutoff)
+    get_logger().info(
+        f"deleted {deleted} flow runs that ended before {cutoff:%Y-%m-%d %H:%M} UTC "
+        f"(action=delete_flow_runs retention_days={retention_days})"
+    )
+    return deleted
+
+
+# --- crawl retention -------------------------------------------------------------------
+
+
+def crawls_beyond(engine: Engine, *, keep: int) -> list[int]:
+    """Ids of the crawls older than each site's `keep` newest (by start time).
+
+    A crawl still marked running there is stale: `keep` crawls of its site started after it.
+    """
+    rank = func.row_number().over(
+        partition_by=Crawl.site_id, order_by=(Crawl.started_at.desc(), Crawl.id.desc())
+    )
+    ranked = select(Crawl.id, rank.label("rank")).subquery()
+    with session_scope(engine) as session:
+        return list(session.scalars(select(ranked.c.id).where(ranked.c.rank > keep)))
+
+
+def delete_crawls(engine: Engine, crawl_ids: list[int]) -> int:
+    """Delete crawls and everything hanging off them, without relying on FK cascades."""
+    for start in range(0, len(crawl_ids), PRUNE_BATCH):
+        batch = crawl_ids[start : start + PRUNE_BATCH]
+        with session_scope(engine) as session:
+            for model in (Link, Issue, Page, CrawlChange):
+                session.execute(delete(model).where(model.crawl_id.in_(batch)))
+            session.execute(
+                update(CrawlChange)
+                .where(CrawlChange.previous_crawl_id.in_(batch))
+                .values(previous_crawl_id=None)
+            )
+            session.execute(
+                update(Analysis).where(Analysis.crawl_id.in_(batch)).values(crawl_id=None)
+            )
+            session.execute(delete(Crawl).where(Crawl.id.in_(batch)))
+    return len(crawl_ids)
+
+
+@task(name="prune-old-crawls", retries=2, retry_delay_seconds=5)
+def prune_old_crawls(keep: int = KEEP_CRAWLS_PER_SITE) -> int:
+    engine = flow_engine()
+    deleted = delete_crawls(engine, crawls_beyond(engine, keep=keep))
+    get_logger().info(f"deleted {deleted} old crawls (action=prune_crawls keep={keep})")
+    return deleted

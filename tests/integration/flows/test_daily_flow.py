@@ -1,0 +1,211 @@
+"""daily-maintenance against a real Prefect API: real deployments, runs and deletions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prefect import flow
+from sqlalchemy import select
+
+from deployments.pool import POOL_NAME, apply_work_pool
+from deployments.specs import CRAWL
+from flows.daily import MONITORING_PRIORITY, daily_maintenance
+from seology.db.engine import session_scope
+from seology.db.models import Analysis, Crawl, Issue, Page
+from tasks.maintenance import KEEP_CRAWLS_PER_SITE
+from tests.integration.flows.conftest import FEBRUARY, html_page, run
+
+
+@flow(name="retention-probe")
+def retention_probe() -> None:
+    """Never runs: its flow runs are created and moved through states by hand."""
+
+
+async def _create_crawl_deployment() -> None:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        await apply_work_pool(client, concurrency_limit=2)
+        flow_id = await client.create_flow_from_name(CRAWL.flow_name)
+        await client.create_deployment(
+            flow_id=flow_id,
+            name=CRAWL.name,
+            entrypoint=CRAWL.entrypoint,
+            work_pool_name=POOL_NAME,
+            work_queue_name=CRAWL.work_queue,
+            tags=["seology", "type:crawl"],
+        )
+
+
+async def _delete_crawl_runs_and_deployment() -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async with get_client() as client:
+        for run_ in await _crawl_runs():
+            await client.delete_flow_run(run_.id)
+        try:
+            deployment = await client.read_deployment_by_name(CRAWL.full_name)
+        except ObjectNotFound:
+            return
+        await client.delete_deployment(deployment.id)
+
+
+async def _crawl_runs() -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    async with get_client() as client:
+        return await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["type:crawl"]))
+        )
+
+
+@pytest.fixture
+def crawl_deployment() -> Iterator[None]:
+    """The crawl deployment in the pool `seology`; no worker runs what it queues."""
+    run(_create_crawl_deployment())
+    yield
+    run(_delete_crawl_runs_and_deployment())
+
+
+@pytest.fixture
+def no_crawl_deployment() -> None:
+    """No crawl deployment: every enqueue fails (a misconfigured server)."""
+    run(_delete_crawl_runs_and_deployment())
+
+
+def test_enqueues_monitored_sites_once(seed, crawl_deployment):
+    """Monitored sites get a low-priority crawl queued; a second night adds no duplicates."""
+    user = seed.user("mon")
+    a = seed.site(user, "https://a.test")
+    b = seed.site(user, "https://b.test")
+    seed.site(user, "https://off.test", monitoring=False)
+
+    first = run(daily_maintenance())
+    second = run(daily_maintenance())
+
+    assert (first["crawlsEnqueued"], first["crawlsAlreadyQueued"], first["enqueueFailures"]) == (
+        2, 0, 0
+    )  # fmt: skip
+    assert (second["crawlsEnqueued"], second["crawlsAlreadyQueued"]) == (0, 2)
+    runs = run(_crawl_runs())
+    assert sorted(r.parameters["site_id"] for r in runs) == [a, b]
+    for run_ in runs:
+        assert run_.state_type.value == "SCHEDULED"
+        assert run_.parameters["max_pages"] == 100
+        assert {f"site:{run_.parameters['site_id']}", f"priority:{MONITORING_PRIORITY}"} <= set(
+            run_.tags
+        )
+        assert "type:crawl" in run_.tags
+        assert run_.work_queue_name == "low"
+
+
+def test_enqueue_failures_are_counted_not_raised(seed, no_crawl_deployment):
+    """When enqueueing fails, each site is counted as a failure and housekeeping still runs."""
+    user = seed.user("fail")
+    seed.site(user, "https://a.test")
+    seed.site(user, "https://b.test")
+
+    counts = run(daily_maintenance())
+
+    assert (counts["crawlsEnqueued"], counts["enqueueFailures"]) == (0, 2)
+    assert counts["crawlsDeleted"] == 0
+    assert "runsDeleted" in counts
+
+
+async def _make_run(tags: list[str], state) -> object:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        flow_run = await client.create_flow_run(retention_probe, tags=tags)
+        await client.set_flow_run_state(flow_run.id, state, force=True)
+        return flow_run.id
+
+
+def _backdate(run_ids: list, when: datetime) -> None:
+    """Make runs look as if they ended at `when`, in the harness's own database.
+
+    The Prefect API stamps every state with the server's clock (a state's `timestamp`
+    is not taken from the client), so time passing is simulated where it is stored.
+    """
+    import prefect.settings
+
+    url = prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with closing(sqlite3.connect(url.split(":///", 1)[1], timeout=30)) as db, db:
+        db.executemany(
+            "UPDATE flow_run SET end_time = ? WHERE id = ? AND end_time IS NOT NULL",
+            [(stamp, str(run_id)) for run_id in run_ids],
+        )
+
+
+async def _existing(run_ids: list) -> set:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids))
+        )
+    return {r.id for r in runs}
+
+
+def test_old_terminal_runs_are_deleted(app_db):
+    """Our runs that ended before the retention period go; recent, running or foreign stay."""
+    from prefect.states import Cancelled, Completed, Crashed, Failed, Running
+
+    ours = ["seology", "type:probe"]
+    doomed = [
+        run(_make_run(ours, Completed())),
+        run(_make_run(ours, Failed())),
+        run(_make_run(ours, Crashed())),
+        run(_make_run(ours, Cancelled())),
+    ]
+    recent = run(_make_run(ours, Completed()))
+    running = run(_make_run(ours, Running()))
+    foreign = run(_make_run(["someone-else"], Completed()))
+    # JOB_RETENTION_DAYS defaults to 30.
+    _backdate([*doomed, running, foreign], datetime.now(UTC) - timedelta(days=31))
+    kept = [recent, running, foreign]
+
+    counts = run(daily_maintenance())
+
+    assert counts["runsDeleted"] == len(doomed)
+    assert run(_existing(doomed + kept)) == set(kept)
+
+
+def test_old_crawls_are_pruned(app_db, seed):
+    """Each site keeps its newest crawls; older ones go with their pages and issues."""
+    user = seed.user("prune")
+    busy = seed.site(user, "https://busy.test", monitoring=False)
+    quiet = seed.site(user, "https://quiet.test", monitoring=False)
+    crawl_ids = [
+        seed.crawl(
+            busy, FEBRUARY + timedelta(days=i), pages=[html_page(f"https://busy.test/{i}")],
+            issues=[("title.missing", "error")],
+        )
+        for i in range(KEEP_CRAWLS_PER_SITE + 2)
+    ]  # fmt: skip
+    quiet_ids = [seed.crawl(quiet, FEBRUARY + timedelta(days=i)) for i in range(3)]
+    with session_scope(app_db) as session:
+        session.add(
+            Analysis(flow_run_id="analysis-of-oldest", site_id=busy, user_id=user,
+                     crawl_id=crawl_ids[0], engine="rules", result={})
+        )  # fmt: skip
+
+    counts = run(daily_maintenance())
+
+    assert counts["crawlsDeleted"] == 2
+    with session_scope(app_db) as session:
+        remaining = set(session.scalars(select(Crawl.id)))
+        pages = set(session.scalars(select(Page.crawl_id)))
+        issues = set(session.scalars(select(Issue.crawl_id)))
+        analysis = session.scalar(select(Analysis))
+    assert remaining == set(crawl_ids[2:]) | set(quiet_ids)
+    assert pages == issues == set(crawl_ids[2:])
+    assert analysis.crawl_id is None

@@ -1,0 +1,68 @@
+"""The environment `seology up` gives its children: defaults < home .env < environment."""
+
+from __future__ import annotations
+
+from seology.local.environment import (
+    StackAddresses,
+    ensure_admin_secret,
+    stack_environment,
+)
+
+
+def test_local_defaults_apply_when_nothing_is_set(tmp_path):
+    """Telemetry off, fast polling, vacuum on, private targets allowed, API URL of the stack."""
+    env = stack_environment(
+        tmp_path, StackAddresses(prefect_port=4300), retention_days=30, environ={}
+    )
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["PREFECT_WORKER_QUERY_SECONDS"] == "1"
+    assert env["PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED"] == "events,flow_runs"
+    assert env["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"] == str(30 * 86400)
+    assert env["SEOLOGY_ALLOW_PRIVATE_TARGETS"] == "true"
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4300/api"
+    assert env["SEOLOGY_HOME"] == str(tmp_path)
+
+
+def test_home_env_file_and_environment_win_over_defaults(tmp_path):
+    """A value in $SEOLOGY_HOME/.env beats a default; the process environment beats both."""
+    (tmp_path / ".env").write_text(
+        "PREFECT_WORKER_QUERY_SECONDS=5\nSEOLOGY_TIMEZONE=Europe/Paris\n"
+    )
+    env = stack_environment(
+        tmp_path, StackAddresses(), retention_days=1, environ={"SEOLOGY_TIMEZONE": "UTC"}
+    )
+    assert env["PREFECT_WORKER_QUERY_SECONDS"] == "5"
+    assert env["SEOLOGY_TIMEZONE"] == "UTC"
+
+
+def test_stack_addresses_always_win(tmp_path):
+    """The stack's own URLs name what it starts: a stray PREFECT_API_URL cannot redirect it."""
+    env = stack_environment(
+        tmp_path,
+        StackAddresses(prefect_port=4201, api_port=8001),
+        retention_days=1,
+        environ={"PREFECT_API_URL": "http://elsewhere:4200/api"},
+    )
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4201/api"
+    assert env["SEOLOGY_API_URL"] == "http://127.0.0.1:8001"
+
+
+def test_vacuum_retention_respects_prefect_minimum(tmp_path):
+    """Prefect refuses a retention of an hour or less; one day is the smallest we set anyway."""
+    env = stack_environment(tmp_path, StackAddresses(), retention_days=1, environ={})
+    assert int(env["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"]) > 3600
+
+
+def test_admin_secret_is_generated_once(tmp_path):
+    """The first call writes a 64-hex secret to the home .env; later calls reuse it."""
+    first = ensure_admin_secret(tmp_path, environ={})
+    second = ensure_admin_secret(tmp_path, environ={})
+    assert first == second
+    assert len(first) == 64
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+
+
+def test_admin_secret_from_environment_is_not_written(tmp_path):
+    """A CRON_SECRET already in the environment is used as it is."""
+    assert ensure_admin_secret(tmp_path, environ={"CRON_SECRET": "x" * 40}) == "x" * 40
+    assert not (tmp_path / ".env").exists()

@@ -16,7 +16,7 @@ from seology.errors import InvalidInput, NotFound
 from seology.settings import get_settings
 from tasks.analysis import build_rules_analysis, find_latest_crawl, publish_analysis, store_analysis
 from tasks.crawling import load_site
-from tasks.maintenance import fail_without_retry
+from tasks.retries import fail_without_retry
 
 
 def no_crawl_message(site_id: int) -> str:

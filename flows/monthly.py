@@ -16,16 +16,9 @@ from prefect.states import State
 
 from seology.errors import InvalidInput
 from seology.settings import get_settings
-from tasks.maintenance import fail_without_retry
-from tasks.monthly import (
-    compute_monthly_reports,
-    current_period,
-    open_usage,
-    previous_period,
-    publish_report,
-    store_reports,
-    validate_period,
-)
+from tasks.monthly import compute_monthly_reports, open_usage, publish_report, store_reports
+from tasks.retries import fail_without_retry
+from tasks.usage import current_period, previous_period, validate_period
 
 
 @flow(

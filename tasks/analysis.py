@@ -16,16 +16,16 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from seology.db.engine import flow_engine, session_scope
-from seology.db.models import Analysis, Crawl, Page, Usage
+from seology.db.models import Analysis, Crawl, Page
 from seology.logs import get_logger
 from seology.settings import get_settings
-from tasks.crawling import RETRY_OPTIONS
-from tasks.monthly import current_period, ensure_usage_rows
 from tasks.reports import artifact_key
+from tasks.retries import RETRY_OPTIONS
 from tasks.storage import SiteInfo
+from tasks.usage import count_usage, current_period
 
 Severity = Literal["error", "warning", "notice"]
 EngineName = Literal["rules", "claude"]
@@ -155,12 +155,7 @@ def save_analysis(
 
 def _count_analysis(session: Any, *, user_id: int, period: str) -> None:
     """`analyses += 1` in SQL: concurrent analyses of one user never lose a count."""
-    ensure_usage_rows(session, user_ids=[user_id], period=period)
-    session.execute(
-        update(Usage)
-        .where(Usage.user_id == user_id, Usage.period == period)
-        .values(analyses=Usage.analyses + 1)
-    )
+    count_usage(session, user_id=user_id, period=period, analyses=1)
 
 
 def analysis_result(

@@ -13,37 +13,16 @@ from typing import Any
 import anyio
 from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
-from prefect.tasks import Task, exponential_backoff
 
 from seology.db.engine import flow_engine
-from seology.errors import InvalidInput, NotFound, SiteUnreachable
+from seology.errors import SiteUnreachable
 from seology.logs import get_logger
 from seology.settings import get_settings
 from tasks import storage
 from tasks.crawler.records import CrawlOutcome, PageRecord
+from tasks.retries import RETRY_OPTIONS
 
 PROGRESS_INTERVAL_SECONDS = 1.0
-
-
-def _retry_unless_bad_input(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
-    """Bad input (an unknown site, a private target) fails the same way every time."""
-    try:
-        state.result(raise_on_failure=True, _sync=True)  # the async form in async tasks
-    except (InvalidInput, NotFound):
-        return False
-    except Exception:  # any other failure deserves the configured retries
-        return True
-    return True
-
-
-RETRY_OPTIONS: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _retry_unless_bad_input,
-}
 
 
 @task(name="load-site", **RETRY_OPTIONS)

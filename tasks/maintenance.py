@@ -13,23 +13,19 @@ Three jobs, each a task with its own retries and its own row in the UI:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prefect import task
-from prefect.tasks import exponential_backoff
 from sqlalchemy import Engine, delete, func, select, update
 
 from seology.db.engine import flow_engine, session_scope
 from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page, Site
-from seology.errors import InvalidInput, NotFound
 from seology.logs import get_logger
+from tasks.retries import RETRY_OPTIONS
 from tasks.storage import SiteInfo
 
 if TYPE_CHECKING:
     from prefect.client.schemas.filters import FlowRunFilter
-    from prefect.client.schemas.objects import TaskRun
-    from prefect.states import State
-    from prefect.tasks import Task
 
     from seology.queue import Enqueued
 
@@ -43,50 +39,6 @@ TERMINAL_STATE_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 DELETE_BATCH = 50
 #: Crawls deleted per transaction: short write locks on SQLite.
 PRUNE_BATCH = 200
-
-
-def _retry_unless_permanent(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
-    """Bad input and a missing deployment fail the same way on every attempt.
-
-    `_sync=True`: in an async task a bare `state.result()` is a coroutine, never raises,
-    and so would retry everything.
-    """
-    from prefect.exceptions import ObjectNotFound
-
-    error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
-    return not isinstance(error, (InvalidInput, NotFound, ObjectNotFound))
-
-
-RETRY_OPTIONS: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _retry_unless_permanent,
-}
-
-# --- failing for good ------------------------------------------------------------------
-
-
-def fail_without_retry(message: str) -> State:
-    """A Failed state for the flow to return that Prefect will not retry.
-
-    Prefect retries a flow on *any* Failed proposal while `run_count <= retries`
-    (server rule `RetryFailedFlows`), a returned `Failed(...)` included. A failure that
-    will repeat on every attempt (an unknown site, no crawl yet, a malformed period)
-    first sets this run's retries to zero, then fails at once instead of after
-    `retries × retry_delay_seconds` of pointless attempts.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.context import FlowRunContext
-    from prefect.states import Failed
-
-    context = FlowRunContext.get()
-    if context is not None and context.flow_run is not None:
-        policy = context.flow_run.empirical_policy.model_copy(update={"retries": 0})
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(context.flow_run.id, empirical_policy=policy)
-    get_logger().warning(f"{message} (action=fail_without_retry)")
-    return Failed(message=message)
 
 
 # --- monitoring ------------------------------------------------------------------------

@@ -12,107 +12,28 @@ counts per status code, issue counts) by plain functions, tested without a datab
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from sqlalchemy import Engine, func, or_, select
 
 from seology.db.engine import flow_engine, session_scope
-from seology.db.models import Crawl, Issue, Page, Report, Site, Usage, User
-from seology.errors import ConfigurationError, InvalidInput
+from seology.db.models import Crawl, Issue, Page, Report, Site
 from seology.logs import get_logger
 from tasks.reports import artifact_key
+from tasks.usage import (
+    dialect_insert,
+    open_usage_period,
+    period_bounds,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy.orm import Session
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
-
-# --- periods ---------------------------------------------------------------------------
-
-
-def zone(name: str) -> ZoneInfo:
-    """The timezone `name`, or a configuration error that says which setting is wrong."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        msg = f"SEOLOGY_TIMEZONE={name!r} is not a known IANA timezone (e.g. Europe/Berlin)"
-        raise ConfigurationError(msg) from exc
-
-
-def period_of(moment: datetime, tz: str) -> str:
-    """The `YYYY-MM` period that `moment` falls in, seen from timezone `tz`."""
-    return moment.astimezone(zone(tz)).strftime("%Y-%m")
-
-
-def current_period(tz: str, now: datetime | None = None) -> str:
-    return period_of(now or datetime.now(UTC), tz)
-
-
-def previous_period(tz: str, now: datetime | None = None) -> str:
-    """The month before the current one: what the cron on the 1st reports."""
-    local = (now or datetime.now(UTC)).astimezone(zone(tz))
-    return (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-
-
-def validate_period(period: str) -> str:
-    if not PERIOD_PATTERN.match(period):
-        raise InvalidInput(f"period must be YYYY-MM (e.g. 2025-01), got {period!r}")
-    return period
-
-
-def period_bounds(period: str, tz: str) -> tuple[datetime, datetime]:
-    """The period's start (inclusive) and end (exclusive) in UTC."""
-    match = PERIOD_PATTERN.match(validate_period(period))
-    assert match is not None
-    year, month = int(match.group(1)), int(match.group(2))
-    start = datetime(year, month, 1, tzinfo=zone(tz))
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone(tz))
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-# --- usage -----------------------------------------------------------------------------
-
-
-def ensure_usage_rows(session: Session, *, user_ids: list[int], period: str) -> int:
-    """Create zeroed usage rows of `period` for users without one; return how many.
-
-    `INSERT … ON CONFLICT DO NOTHING`, so two writers opening the same row never clash.
-    """
-    if not user_ids:
-        return 0
-    insert = _dialect_insert(session)
-    rows = [
-        {"user_id": uid, "period": period, "pages_crawled": 0, "analyses": 0} for uid in user_ids
-    ]
-    statement = (
-        insert(Usage).values(rows).on_conflict_do_nothing(index_elements=["user_id", "period"])
-    )
-    return session.execute(statement).rowcount or 0
-
-
-def _dialect_insert(session: Session) -> Any:
-    """The upsert-capable `insert` of the session's backend (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-def open_usage_period(engine: Engine, *, period: str) -> int:
-    """Zeroed usage rows of `period` for every active user; the counters start afresh."""
-    with session_scope(engine) as session:
-        user_ids = list(session.scalars(select(User.id).where(User.is_active.is_(True))))
-        return ensure_usage_rows(session, user_ids=user_ids, period=period)
-
 
 # --- the numbers (plain pandas) --------------------------------------------------------
 
@@ -268,7 +189,7 @@ def save_reports(engine: Engine, *, flow_run_id: str, reports: list[SiteReport])
     if not reports:
         return
     with session_scope(engine) as session:
-        insert = _dialect_insert(session)
+        insert = dialect_insert(session)
         rows = [
             {"site_id": r.site_id, "period": r.period, "flow_run_id": flow_run_id,
              "data": r.to_json(), "created_at": datetime.now(UTC)}

@@ -17,6 +17,13 @@ from seology.db.engine import session_scope
 from seology.db.models import Crawl, Issue, Link, Page, Site
 from seology.errors import SiteNotFound
 from tasks.crawler.records import CrawlOutcome, PageRecord
+from tasks.usage import count_usage, current_period
+
+
+def usage_timezone() -> str:
+    from seology.settings import get_settings
+
+    return get_settings().timezone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +143,13 @@ def finish_crawl(engine: Engine, *, crawl_id: int, outcome: CrawlOutcome) -> dic
     with session_scope(engine) as session:
         crawl = session.get(Crawl, crawl_id)
         assert crawl is not None  # created by begin_crawl in this run
+        if crawl.status != "completed":  # a retried finish counts the pages once
+            count_usage(
+                session,
+                user_id=crawl.user_id,
+                period=current_period(usage_timezone()),
+                pages_crawled=outcome.pages_crawled,
+            )
         crawl.status = "completed"
         crawl.pages_crawled = outcome.pages_crawled
         crawl.finished_at = datetime.now(UTC)

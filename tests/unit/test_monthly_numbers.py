@@ -8,16 +8,8 @@ import pandas as pd
 import pytest
 
 from seology.errors import ConfigurationError, InvalidInput
-from tasks.monthly import (
-    SiteReport,
-    current_period,
-    pages_by_status,
-    period_bounds,
-    previous_period,
-    report_markdown,
-    site_month_numbers,
-    validate_period,
-)
+from tasks.monthly import SiteReport, pages_by_status, report_markdown, site_month_numbers
+from tasks.usage import current_period, period_bounds, previous_period, validate_period
 
 T0 = datetime(2025, 2, 3, 10, 0, tzinfo=UTC)
 

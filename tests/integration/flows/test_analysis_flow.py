@@ -11,8 +11,8 @@ from flows.analysis import analyze_site
 from seology.db.engine import session_scope
 from seology.db.models import Analysis, Usage
 from tasks.analysis import CrawlInfo, SiteAnalysis, save_analysis
-from tasks.monthly import current_period
 from tasks.storage import SiteInfo
+from tasks.usage import current_period
 from tests.integration.flows.conftest import FEBRUARY, JANUARY, html_page, run, run_count
 
 

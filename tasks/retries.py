@@ -1,0 +1,68 @@
+"""How our tasks and flows retry, and how they fail for good.
+
+Tasks retry with exponential backoff and jitter, except on failures that repeat on every
+attempt (bad input, something that does not exist): retrying those only delays the
+error. Flows have no retry condition in Prefect, so a flow facing such a failure calls
+`fail_without_retry`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prefect.tasks import exponential_backoff
+
+from seology.errors import InvalidInput, NotFound
+from seology.logs import get_logger
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import TaskRun
+    from prefect.states import State
+    from prefect.tasks import Task
+
+
+def is_permanent(error: object) -> bool:
+    """Failures that the same input will produce again."""
+    from prefect.exceptions import ObjectNotFound
+
+    return isinstance(error, (InvalidInput, NotFound, ObjectNotFound))
+
+
+def retry_unless_permanent(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
+    """A task's `retry_condition_fn`: retry everything but permanent failures.
+
+    `_sync=True`: in an async task a bare `state.result()` is a coroutine, never raises,
+    and so would retry everything.
+    """
+    error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
+    return not is_permanent(error)
+
+
+RETRY_OPTIONS: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_unless_permanent,
+}
+
+
+def fail_without_retry(message: str) -> State:
+    """A Failed state for the flow to return that Prefect will not retry.
+
+    Prefect retries a flow on *any* Failed proposal while `run_count <= retries`
+    (server rule `RetryFailedFlows`), a returned `Failed(...)` included. A failure that
+    will repeat on every attempt (an unknown site, no crawl yet, a malformed period)
+    first sets this run's retries to zero, then fails at once instead of after
+    `retries × retry_delay_seconds` of pointless attempts.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+    from prefect.states import Failed
+
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        policy = context.flow_run.empirical_policy.model_copy(update={"retries": 0})
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(context.flow_run.id, empirical_policy=policy)
+    get_logger().warning(f"{message} (action=fail_without_retry)")
+    return Failed(message=message)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select, update
 
 from seology.db.engine import session_scope
-from seology.db.models import Analysis, Crawl
+from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,3 +47,53 @@ def _analysis_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
 
 
 _READERS = {"crawl": _crawl_outputs, "analysis": _analysis_outputs}
+
+#: Crawls deleted per transaction: short write locks on SQLite.
+PRUNE_BATCH = 200
+
+
+def delete_outputs(engine: Engine, flow_run_ids: list[str]) -> int:
+    """Delete the crawls and analyses of deleted jobs, but each site's latest of each.
+
+    A site's latest crawl and analysis are what its issues, reports and analysis views
+    read, so they stay even when the job that made them is gone. Returns crawls deleted.
+    """
+    with session_scope(engine) as session:
+        crawl_ids = _not_latest(session, Crawl, Crawl.started_at, flow_run_ids)
+        analysis_ids = _not_latest(session, Analysis, Analysis.created_at, flow_run_ids)
+        if analysis_ids:
+            session.execute(delete(Analysis).where(Analysis.id.in_(analysis_ids)))
+    return delete_crawls(engine, crawl_ids)
+
+
+def _not_latest(session: Any, model: Any, newest_by: Any, flow_run_ids: list[str]) -> list[int]:
+    """Ids of `model` rows made by `flow_run_ids`, leaving out each site's newest row."""
+    rank = func.row_number().over(
+        partition_by=model.site_id, order_by=(newest_by.desc(), model.id.desc())
+    )
+    ranked = select(model.id, model.flow_run_id, rank.label("rank")).subquery()
+    ids: list[int] = []
+    for start in range(0, len(flow_run_ids), PRUNE_BATCH):
+        batch = flow_run_ids[start : start + PRUNE_BATCH]
+        query = select(ranked.c.id).where(ranked.c.rank > 1, ranked.c.flow_run_id.in_(batch))
+        ids.extend(session.scalars(query))
+    return ids
+
+
+def delete_crawls(engine: Engine, crawl_ids: list[int]) -> int:
+    """Delete crawls and everything hanging off them, without relying on FK cascades."""
+    for start in range(0, len(crawl_ids), PRUNE_BATCH):
+        batch = crawl_ids[start : start + PRUNE_BATCH]
+        with session_scope(engine) as session:
+            for model in (Link, Issue, Page, CrawlChange):
+                session.execute(delete(model).where(model.crawl_id.in_(batch)))
+            session.execute(
+                update(CrawlChange)
+                .where(CrawlChange.previous_crawl_id.in_(batch))
+                .values(previous_crawl_id=None)
+            )
+            session.execute(
+                update(Analysis).where(Analysis.crawl_id.in_(batch)).values(crawl_id=None)
+            )
+            session.execute(delete(Crawl).where(Crawl.id.in_(batch)))
+    return len(crawl_ids)

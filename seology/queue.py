@@ -3,31 +3,33 @@
 A job is a flow run of one of our deployments; nothing here stores job state of its own.
 The HTTP layer and the CLI import this module, never `prefect.client`. Every function
 maps Prefect's failures onto our errors: an unreachable server is `PrefectUnavailable`
-(503), an unknown or foreign run is `JobNotFound` (404).
+(503), an unknown or foreign run is `JobNotFound` (404), an operation the job's state
+forbids is `StateConflict` (409).
+
+`user_id=None` means the admin: every job, whoever owns it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
 
 from deployments.pool import queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
+from seology._job_view import to_job
+from seology._prefect import TERMINAL_STATE_TYPES, bulk_delete, job_filter, prefect_client
 from seology.errors import (
     InvalidInput,
     InvalidJobId,
     JobNotFound,
     PrefectUnavailable,
+    StateConflict,
 )
 from seology.jobs import (
     STATE_TYPES_BY_STATUS,
@@ -35,7 +37,6 @@ from seology.jobs import (
     JobStatus,
     job_status,
     job_tags,
-    status_url,
     tag_value,
 )
 
@@ -47,6 +48,11 @@ if TYPE_CHECKING:
 #: Inside one queue, each step of priority starts this much earlier (docs/internals/priority.md).
 PRIORITY_STEP = timedelta(seconds=30)
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
+JOB_TYPES = ("crawl", "analysis", "daily", "monthly")
+#: Prefect refuses `limit` above 200 on reads.
+MAX_LIST_LIMIT = 200
+#: Average durations are taken over this many most recent completed jobs of a type.
+DURATION_SAMPLE = 200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,44 +63,17 @@ class Enqueued:
     deduplicated: bool = False
 
 
-@asynccontextmanager
-async def _prefect() -> AsyncIterator[PrefectClient]:
-    """A Prefect client whose connection failures become `PrefectUnavailable`.
-
-    Without `PREFECT_API_URL`, Prefect would start a temporary in-process server: a job
-    queued there would never run, so that is refused instead.
-    """
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        raise PrefectUnavailable(
-            "PREFECT_API_URL is not set: point it at the Prefect server "
-            "(for example http://127.0.0.1:4200/api), or use `seology up`."
-        )
-    try:
-        async with get_client() as client:
-            yield client
-    except (httpx.TransportError, OSError) as exc:
-        raise PrefectUnavailable(
-            f"The Prefect API is unreachable ({type(exc).__name__}: {exc}); "
-            "check that the Prefect server is running and PREFECT_API_URL points at it."
-        ) from exc
-    except httpx.HTTPStatusError as exc:
-        if exc.response.status_code >= 500:
-            raise PrefectUnavailable(
-                f"The Prefect API answered {exc.response.status_code}; try again shortly."
-            ) from exc
-        raise
-
-
 async def ping() -> None:
     """Raise `PrefectUnavailable` unless the Prefect API answers its health check."""
-    async with _prefect() as client:
+    async with prefect_client() as client:
         failure = await client.api_healthcheck()
     if failure is not None:
         raise PrefectUnavailable(
             f"The Prefect API at {client.api_url} is unreachable: {failure}"
         ) from failure
+
+
+# --- enqueue ---------------------------------------------------------------------------
 
 
 def scheduled_time_for(priority: int, now: datetime | None = None) -> datetime:
@@ -120,7 +99,7 @@ async def enqueue_crawl(
     _validate_priority(priority)
     if max_pages < 1:
         raise InvalidInput(f"maxPages must be at least 1, got {max_pages}")
-    async with _prefect() as client:
+    async with prefect_client() as client:
         active = await _active_job(client, CRAWL, site_id=site_id, user_id=user_id)
         if active is not None and idempotency_key is None:
             return Enqueued(job_id=str(active.id), deduplicated=True)
@@ -139,7 +118,7 @@ async def enqueue_analysis(
 ) -> Enqueued:
     """Queue an analysis of `site_id`'s latest crawl."""
     _validate_priority(priority)
-    async with _prefect() as client:
+    async with prefect_client() as client:
         parameters = {"site_id": site_id, "user_id": user_id}
         return await _enqueue(
             client, ANALYSIS, parameters, user_id=user_id, site_id=site_id, priority=priority,
@@ -161,7 +140,7 @@ async def _enqueue(
 
     key = f"{spec.full_name}:{user_id}:{idempotency_key}" if idempotency_key else None
     if key is not None:
-        existing = await _run_with_idempotency_key(client, key)
+        existing = await _first_run(client, job_filter(idempotency_key=key))
         if existing is not None:
             return Enqueued(job_id=str(existing.id), deduplicated=True)
     flow_run = await run_deployment(
@@ -178,41 +157,20 @@ async def _enqueue(
     return Enqueued(job_id=str(flow_run.id))
 
 
-async def _run_with_idempotency_key(client: PrefectClient, key: str) -> FlowRun | None:
-    """Prefect would return the same run for the same key; asking first tells us it did."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterIdempotencyKey
-
-    runs = await client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(idempotency_key=FlowRunFilterIdempotencyKey(any_=[key])),
-        limit=1,
-    )
-    return runs[0] if runs else None
-
-
 async def _active_job(
     client: PrefectClient, spec: DeploymentSpec, *, site_id: int, user_id: int
 ) -> FlowRun | None:
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
-    from prefect.client.schemas.objects import StateType
+    state_types = [t for status in ACTIVE_STATUSES for t in STATE_TYPES_BY_STATUS[status]]
+    tags = [f"type:{spec.name}", f"site:{site_id}", f"user:{user_id}"]
+    return await _first_run(client, job_filter(tags=tags, state_types=state_types))
 
-    state_types = [
-        StateType(t) for status in ACTIVE_STATUSES for t in STATE_TYPES_BY_STATUS[status]
-    ]
-    runs = await client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            tags=FlowRunFilterTags(
-                all_=[f"type:{spec.name}", f"site:{site_id}", f"user:{user_id}"]
-            ),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=state_types)),
-        ),
-        limit=1,
-    )
+
+async def _first_run(client: PrefectClient, flow_runs: Any) -> FlowRun | None:
+    runs = await client.read_flow_runs(flow_run_filter=flow_runs, limit=1)
     return runs[0] if runs else None
+
+
+# --- read ------------------------------------------------------------------------------
 
 
 def parse_job_id(job_id: str) -> uuid.UUID:
@@ -223,83 +181,195 @@ def parse_job_id(job_id: str) -> uuid.UUID:
         raise InvalidJobId(f"{job_id!r} is not a job id (a UUID)") from exc
 
 
-async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
-    """The job `job_id` as its owner sees it; `user_id=None` is the admin's view of any job.
+async def _owned_run(client: PrefectClient, job_id: str, user_id: int | None) -> FlowRun:
+    """The run of `job_id`; another user's job is reported as unknown, never revealed."""
+    from prefect.exceptions import ObjectNotFound
 
-    With `engine`, the job's result and progress are read from the app database.
-    """
     run_id = parse_job_id(job_id)
-    async with _prefect() as client:
-        try:
-            flow_run = await client.read_flow_run(run_id)
-        except ObjectNotFound as exc:
-            raise JobNotFound(f"No job {job_id}.") from exc
-    _check_owner(flow_run, user_id, job_id)
+    try:
+        flow_run = await client.read_flow_run(run_id)
+    except ObjectNotFound as exc:
+        raise JobNotFound(f"No job {job_id}.") from exc
+    owner = tag_value(flow_run.tags, "user")
+    if tag_value(flow_run.tags, "type") is None or (user_id is not None and owner != str(user_id)):
+        raise JobNotFound(f"No job {job_id}.")
+    return flow_run
+
+
+async def _view(flow_run: FlowRun, engine: Engine | None) -> Job:
+    """The job shape; the database read of its outputs runs off the event loop."""
     return await anyio.to_thread.run_sync(functools.partial(to_job, flow_run, engine=engine))
 
 
-def _check_owner(flow_run: FlowRun, user_id: int | None, job_id: str) -> None:
-    """Another user's job is reported as unknown: its existence is not revealed."""
-    job_type = tag_value(flow_run.tags, "type")
-    if job_type is None:
-        raise JobNotFound(f"No job {job_id}.")
-    if user_id is not None and tag_value(flow_run.tags, "user") != str(user_id):
-        raise JobNotFound(f"No job {job_id}.")
+async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """The job `job_id` as its owner sees it; with `engine`, with its result and progress."""
+    async with prefect_client() as client:
+        flow_run = await _owned_run(client, job_id, user_id)
+    return await _view(flow_run, engine)
 
 
-def _int_tag(tags: list[str], key: str) -> int | None:
-    value = tag_value(tags, key)
-    return int(value) if value is not None and value.isdigit() else None
+def _list_tags(user_id: int | None, job_type: str | None) -> list[str]:
+    tags = [] if user_id is None else [f"user:{user_id}"]
+    if job_type is not None:
+        if job_type not in JOB_TYPES:
+            raise InvalidInput(f"type must be one of {', '.join(JOB_TYPES)}, got {job_type!r}")
+        tags.append(f"type:{job_type}")
+    return tags
 
 
-def to_job(flow_run: FlowRun, *, engine: Engine | None = None) -> Job:
-    """The public job shape of a flow run."""
-    from seology.job_outputs import read_outputs
+async def list_jobs(
+    *,
+    user_id: int | None,
+    status: JobStatus | None = None,
+    job_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Job]:
+    """Jobs newest first (by scheduled start), filtered by status and type."""
+    from prefect.client.schemas.sorting import FlowRunSort
 
-    status = job_status(flow_run.state_type.value if flow_run.state_type else None)
-    job_type = tag_value(flow_run.tags, "type") or "unknown"
-    outputs = read_outputs(engine, job_type, str(flow_run.id)) if engine is not None else None
-    return Job(
-        id=str(flow_run.id),
-        type=job_type,
-        status=status,
-        state_name=flow_run.state_name,
-        priority=_int_tag(flow_run.tags, "priority"),
-        attempts=flow_run.run_count,
-        site_id=_int_tag(flow_run.tags, "site"),
-        user_id=_int_tag(flow_run.tags, "user"),
-        created_at=flow_run.created,
-        started_at=flow_run.start_time,
-        completed_at=flow_run.end_time if status in _ENDED else None,
-        duration_seconds=_duration(flow_run, status),
-        progress=_progress(status, outputs),
-        result=outputs.result if outputs and status is JobStatus.COMPLETED else None,
-        error=_error(flow_run, status),
-        status_url=status_url(str(flow_run.id)),
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT}, got {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset must be 0 or more, got {offset}")
+    state_types = STATE_TYPES_BY_STATUS[status] if status is not None else None
+    flow_runs = job_filter(tags=_list_tags(user_id, job_type), state_types=state_types)
+    async with prefect_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=flow_runs,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=limit,
+            offset=offset,
+        )
+    return [to_job(run) for run in runs]
+
+
+# --- stats -----------------------------------------------------------------------------
+
+
+async def get_stats(*, user_id: int | None) -> dict[str, Any]:
+    """Counts by status, overall and by type, counted by the Prefect API.
+
+    `avgDurationSeconds` of a type is the mean run time of its latest completed jobs
+    (up to `DURATION_SAMPLE`): Prefect counts runs but does not average them.
+    """
+    types = JOB_TYPES if user_id is None else ("crawl", "analysis")
+    async with prefect_client() as client:
+        by_type = dict(
+            zip(
+                types,
+                await asyncio.gather(*(_type_stats(client, user_id, t) for t in types)),
+                strict=True,
+            )
+        )
+    totals = {key: sum(stats[key] for stats in by_type.values()) for key in _COUNT_KEYS}
+    return {**totals, "byType": by_type}
+
+
+_COUNT_KEYS = ("pending", "processing", "completed", "failed", "cancelled", "total")
+
+
+async def _type_stats(client: PrefectClient, user_id: int | None, job_type: str) -> dict[str, Any]:
+    tags = _list_tags(user_id, job_type)
+    counts = await asyncio.gather(
+        *(
+            client.count_flow_runs(
+                flow_run_filter=job_filter(tags=tags, state_types=STATE_TYPES_BY_STATUS[status])
+            )
+            for status in JobStatus
+        )
     )
+    stats: dict[str, Any] = {
+        status.value.lower(): count for status, count in zip(JobStatus, counts, strict=True)
+    }
+    stats["total"] = sum(counts)
+    stats["avgDurationSeconds"] = await _average_duration(client, tags)
+    return stats
 
 
-_ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+async def _average_duration(client: PrefectClient, tags: list[str]) -> float | None:
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    runs = await client.read_flow_runs(
+        flow_run_filter=job_filter(tags=tags, state_types=["COMPLETED"]),
+        sort=FlowRunSort.END_TIME_DESC,
+        limit=DURATION_SAMPLE,
+    )
+    durations = [run.total_run_time.total_seconds() for run in runs]
+    return round(sum(durations) / len(durations), 3) if durations else None
 
 
-def _duration(flow_run: FlowRun, status: JobStatus) -> float | None:
-    if flow_run.start_time is None:
-        return None
-    if status in _ENDED and flow_run.end_time is not None:
-        return round((flow_run.end_time - flow_run.start_time).total_seconds(), 3)
-    return round(flow_run.total_run_time.total_seconds(), 3) or None
+# --- cancel and retry ------------------------------------------------------------------
 
 
-def _progress(status: JobStatus, outputs: Any) -> float | None:
-    if status is JobStatus.COMPLETED:
-        return 100.0
-    if outputs is None or outputs.progress is None:
-        return 0.0 if status is JobStatus.PENDING else None
-    return round(outputs.progress, 1)
+async def cancel_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """PENDING → CANCELLED at once; PROCESSING → stopped by its worker, then CANCELLED."""
+    from prefect.states import Cancelled, Cancelling
+
+    async with prefect_client() as client:
+        flow_run = await _owned_run(client, job_id, user_id)
+        state_type = flow_run.state_type.value if flow_run.state_type else None
+        status = job_status(state_type)
+        if status not in ACTIVE_STATUSES:
+            raise StateConflict(f"Job {job_id} is {status.value}: only a pending or "
+                                "running job can be cancelled.")  # fmt: skip
+        if state_type != "CANCELLING":
+            # A scheduled run has no process to stop: Prefect refuses Cancelling for it.
+            waiting = state_type == "SCHEDULED"
+            state = Cancelled if waiting else Cancelling
+            await client.set_flow_run_state(flow_run.id, state(message="Cancelled by the user"))
+        flow_run = await client.read_flow_run(flow_run.id)
+    return await _view(flow_run, engine)
 
 
-def _error(flow_run: FlowRun, status: JobStatus) -> str | None:
-    if status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        return None
-    message = flow_run.state.message if flow_run.state else None
-    return message or f"The job ended {status.value.lower()}."
+async def retry_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """Run a FAILED or CANCELLED job again, as the same run (`attempts` grows).
+
+    This is Prefect's own manual retry (`prefect flow-run retry`): the run is forced
+    back to Scheduled, and a worker picks it up again.
+    """
+    from prefect.states import Scheduled
+
+    async with prefect_client() as client:
+        flow_run = await _owned_run(client, job_id, user_id)
+        status = job_status(flow_run.state_type.value if flow_run.state_type else None)
+        if status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise StateConflict(f"Job {job_id} is {status.value}: only a failed or "
+                                "cancelled job can be retried.")  # fmt: skip
+        await client.set_flow_run_state(
+            flow_run.id, Scheduled(message="Retried by the user"), force=True
+        )
+        flow_run = await client.read_flow_run(flow_run.id)
+    return await _view(flow_run, engine)
+
+
+# --- cleanup ---------------------------------------------------------------------------
+
+
+async def delete_finished_jobs(ended_before: datetime) -> list[str]:
+    """Delete our top-level finished runs that ended before `ended_before`; return ids.
+
+    The same selection as Prefect's db-vacuum service, restricted to runs tagged
+    `seology`, so that other projects sharing the server are never touched.
+    """
+    flow_runs = job_filter(
+        state_types=TERMINAL_STATE_TYPES, ended_before=ended_before, top_level_only=True
+    )
+    async with prefect_client() as client:
+        return await bulk_delete(client, flow_runs)
+
+
+async def cleanup(days_old: int, *, engine: Engine | None = None) -> int:
+    """Delete finished jobs older than `days_old` days, and the outputs nobody needs now.
+
+    Outputs of deleted jobs go too, except each site's latest crawl (its pages and issues
+    are what the site's reports and analyses read). Returns the number of jobs deleted.
+    """
+    if days_old < 1:
+        raise InvalidInput(f"daysOld must be at least 1, got {days_old}")
+    deleted = await delete_finished_jobs(datetime.now(UTC) - timedelta(days=days_old))
+    if engine is not None and deleted:
+        from seology.job_outputs import delete_outputs
+
+        await anyio.to_thread.run_sync(functools.partial(delete_outputs, engine, deleted))
+    return len(deleted)

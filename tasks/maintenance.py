@@ -16,29 +16,21 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from prefect import task
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, func, select
 
 from seology.db.engine import flow_engine, session_scope
-from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page, Site
+from seology.db.models import Crawl, Site
+from seology.job_outputs import delete_crawls
 from seology.logs import get_logger
 from tasks.retries import RETRY_OPTIONS
 from tasks.storage import SiteInfo
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.filters import FlowRunFilter
-
     from seology.queue import Enqueued
 
 #: How many crawls of each site are kept, newest first by start time. Older crawls only
 #: feed history views; ten cover ten days of monitoring or a quarter of weekly crawls.
 KEEP_CRAWLS_PER_SITE = 10
-#: The tag every run of our deployments carries (prefect.yaml, `seology.jobs.job_tags`).
-RETENTION_TAG = "seology"
-TERMINAL_STATE_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
-#: The Prefect server deletes at most 50 runs per bulk_delete call.
-DELETE_BATCH = 50
-#: Crawls deleted per transaction: short write locks on SQLite.
-PRUNE_BATCH = 200
 
 
 # --- monitoring ------------------------------------------------------------------------
@@ -77,54 +69,12 @@ async def enqueue_monitoring_crawl(
 # --- flow run retention ----------------------------------------------------------------
 
 
-def retention_filter(cutoff: datetime) -> FlowRunFilter:
-    """Our top-level terminal runs that ended before `cutoff`, as db-vacuum selects them."""
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterEndTime,
-        FlowRunFilterParentTaskRunId,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
-    from prefect.client.schemas.objects import StateType
-
-    return FlowRunFilter(
-        state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=[StateType(t) for t in TERMINAL_STATE_TYPES])
-        ),
-        end_time=FlowRunFilterEndTime(before_=cutoff),
-        parent_task_run_id=FlowRunFilterParentTaskRunId(is_null_=True),
-        tags=FlowRunFilterTags(all_=[RETENTION_TAG]),
-    )
-
-
-async def delete_flow_runs_before(cutoff: datetime) -> int:
-    """Delete the runs of `retention_filter(cutoff)` in batches; return how many went.
-
-    Each call deletes the first batch that matches *now*, so the loop always starts over
-    from the top and never skips runs the way offset paging over a shrinking set would.
-    """
-    from prefect.client.orchestration import get_client
-
-    body = {
-        "flow_runs": retention_filter(cutoff).model_dump(mode="json", exclude_unset=True),
-        "limit": DELETE_BATCH,
-    }
-    deleted = 0
-    async with get_client() as client:
-        while True:
-            response = await client.request("POST", "/flow_runs/bulk_delete", json=body)  # type: ignore[arg-type]
-            batch = len(response.json().get("deleted", []))
-            deleted += batch
-            if batch < DELETE_BATCH:
-                return deleted
-
-
 @task(name="delete-old-flow-runs", retries=2, retry_delay_seconds=10)
 async def delete_old_flow_runs(retention_days: int) -> int:
+    from seology.queue import delete_finished_jobs
+
     cutoff = datetime.now(UTC) - timedelta(days=retention_days)
-    deleted = await delete_flow_runs_before(cutoff)
+    deleted = len(await delete_finished_jobs(cutoff))
     get_logger().info(
         f"deleted {deleted} flow runs that ended before {cutoff:%Y-%m-%d %H:%M} UTC "
         f"(action=delete_flow_runs retention_days={retention_days})"
@@ -146,25 +96,6 @@ def crawls_beyond(engine: Engine, *, keep: int) -> list[int]:
     ranked = select(Crawl.id, rank.label("rank")).subquery()
     with session_scope(engine) as session:
         return list(session.scalars(select(ranked.c.id).where(ranked.c.rank > keep)))
-
-
-def delete_crawls(engine: Engine, crawl_ids: list[int]) -> int:
-    """Delete crawls and everything hanging off them, without relying on FK cascades."""
-    for start in range(0, len(crawl_ids), PRUNE_BATCH):
-        batch = crawl_ids[start : start + PRUNE_BATCH]
-        with session_scope(engine) as session:
-            for model in (Link, Issue, Page, CrawlChange):
-                session.execute(delete(model).where(model.crawl_id.in_(batch)))
-            session.execute(
-                update(CrawlChange)
-                .where(CrawlChange.previous_crawl_id.in_(batch))
-                .values(previous_crawl_id=None)
-            )
-            session.execute(
-                update(Analysis).where(Analysis.crawl_id.in_(batch)).values(crawl_id=None)
-            )
-            session.execute(delete(Crawl).where(Crawl.id.in_(batch)))
-    return len(crawl_ids)
 
 
 @task(name="prune-old-crawls", retries=2, retry_delay_seconds=5)

@@ -6,17 +6,17 @@ reported as unknown (404), so that job ids cannot be probed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from seology import queue
-from seology.api.deps import CallerDep, CurrentUser, SessionDep, get_engine
-from seology.jobs import status_url
+from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
+from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -110,8 +110,57 @@ async def enqueue_analysis(
     return _enqueued(answer, response)
 
 
+def _job_body(job: Job) -> dict[str, Any]:
+    return {"job": job.model_dump(by_alias=True, mode="json")}
+
+
+@router.get("")
+async def list_jobs(
+    caller: CallerDep,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
+    job_type: Annotated[
+        Literal["crawl", "analysis", "daily", "monthly"] | None,
+        Query(alias="type", description="Only jobs of this type."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=queue.MAX_LIST_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Your jobs, newest first (the admin secret lists everyone's)."""
+    jobs = await queue.list_jobs(
+        user_id=caller.user_id, status=status, job_type=job_type, limit=limit, offset=offset
+    )
+    return {"jobs": [job.model_dump(by_alias=True, mode="json") for job in jobs]}
+
+
+@router.get("/stats")
+async def job_stats(caller: CallerDep) -> dict[str, Any]:
+    """Counts by status and type, with average durations; global with the admin secret."""
+    return await queue.get_stats(user_id=caller.user_id)
+
+
 @router.get("/{job_id}/status")
 async def job_status(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
     """The job: status, attempts, progress, and its result or error once it has ended."""
-    job = await queue.get_job(job_id, user_id=caller.user_id, engine=engine)
-    return {"job": job.model_dump(by_alias=True, mode="json")}
+    return _job_body(await queue.get_job(job_id, user_id=caller.user_id, engine=engine))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel_job(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+    """Cancel a pending job at once, or stop a running one (409 once it has ended)."""
+    return _job_body(await queue.cancel_job(job_id, user_id=caller.user_id, engine=engine))
+
+
+@router.post("/{job_id}/retry")
+async def retry_job(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+    """Run a failed or cancelled job again, as the same job (409 otherwise)."""
+    return _job_body(await queue.retry_job(job_id, user_id=caller.user_id, engine=engine))
+
+
+class CleanupRequest(_CamelModel):
+    days_old: int = Field(ge=1, le=36_500, description="Delete finished jobs older than this.")
+
+
+@router.post("/cleanup")
+async def cleanup(body: CleanupRequest, _admin: AdminDep, engine: EngineDep) -> dict[str, int]:
+    """Delete finished jobs older than `daysOld` days and their outputs (admin only)."""
+    return {"deleted": await queue.cleanup(body.days_old, engine=engine)}

@@ -28,6 +28,9 @@ def up(
     demo: Annotated[
         bool, typer.Option(help="Serve a demo site, create a demo user, enqueue its crawl.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=0, max=16, help="Process workers to start for the pool.")
+    ] = 1,
 ) -> None:
     """Start a Prefect server, the pool, the deployments, a worker and the job API."""
     home = _resolve_home(home)
@@ -77,10 +80,7 @@ def _install_signal_handlers() -> threading.Event:
 
 def _wait(stack: LocalStack, stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        failed = stack.failed_child()
-        if failed is not None:
-            msg = f"{failed.name} exited (code {failed.exit_code}):\n{failed.log_tail()}"
-            raise ProcessFailed(msg)
+        stack.supervise()
 
 
 def _print_summary(stack: LocalStack) -> None:

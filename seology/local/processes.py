@@ -36,7 +36,20 @@ class ManagedProcess:
     log_path: Path
     cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    #: When it was restarted after exiting on its own (monotonic seconds).
+    restarts: list[float] = field(default_factory=list)
     _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def may_restart(self, *, limit: int = 5, window: float = 60.0) -> bool:
+        """At most `limit` restarts in `window` seconds: a child that keeps dying is a bug."""
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < window]
+        return len(self.restarts) < limit
+
+    def restart(self) -> None:
+        self.stop(grace=1.0)
+        self.restarts.append(time.monotonic())
+        self.start()
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

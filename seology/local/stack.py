@@ -40,7 +40,8 @@ class StackOptions:
     home: Path
     addresses: StackAddresses = field(default_factory=StackAddresses)
     demo: bool = False
-    with_worker: bool = True
+    #: Process workers for the pool; 0 starts none (the pool waits for remote workers).
+    workers: int = 1
 
 
 @dataclass(kw_only=True)
@@ -75,8 +76,8 @@ class LocalStack:
         self._start_server()
         settings = self._adopt_environment()
         self._apply_server_objects(settings)
-        if self.options.with_worker:
-            self._start_worker()
+        if self.options.workers:
+            self._start_workers()
         self._start_api()
         if self.options.demo:
             self._start_demo()
@@ -121,15 +122,18 @@ class LocalStack:
         self.say("Deploying prefect.yaml (prefect deploy --all) ...")
         run_prefect_deploy(settings, self.env)
 
-    def _start_worker(self) -> None:
-        self.say("Starting a worker for pool 'seology' ...")
-        self._spawn(
-            "worker",
-            [
-                sys.executable, "-m", "prefect", "worker", "start",
-                "--pool", "seology", "--type", "process", "--name", WORKER_NAME,
-            ],
-        )  # fmt: skip
+    def _start_workers(self) -> None:
+        count = self.options.workers
+        self.say(f"Starting {count} worker(s) for pool 'seology' ...")
+        for number in range(1, count + 1):
+            name = f"{WORKER_NAME}-{number}"
+            self._spawn(
+                "worker" if count == 1 else f"worker-{number}",
+                [
+                    sys.executable, "-m", "prefect", "worker", "start",
+                    "--pool", "seology", "--type", "process", "--name", name,
+                ],
+            )  # fmt: skip
 
     def _start_api(self) -> None:
         self.say(f"Starting the job API on {self.addresses.api_url} ...")
@@ -157,9 +161,20 @@ class LocalStack:
         self.children.append(child)
         return child
 
-    def failed_child(self) -> ManagedProcess | None:
-        """A child that has exited on its own, if any."""
-        return next((c for c in self.children if c.exit_code is not None), None)
+    def supervise(self) -> None:
+        """Restart a child that exited on its own; give up on one that keeps dying.
+
+        A worker killed mid-job comes back at once, so the stack keeps serving while
+        the lost run is recovered; a server or API that crashes comes back too.
+        """
+        for child in self.children:
+            if child.exit_code is None:
+                continue
+            if not child.may_restart():
+                msg = f"{child.name} keeps exiting (code {child.exit_code}):\n{child.log_tail()}"
+                raise ProcessFailed(msg)
+            self.say(f"{child.name} exited with code {child.exit_code}; restarting it.")
+            child.restart()
 
     def stop(self) -> None:
         """Stop everything started, newest first."""

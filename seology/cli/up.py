@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from seology.errors import ConfigurationError
 from seology.local.environment import StackAddresses
 from seology.local.processes import ProcessFailed
 from seology.local.stack import LocalStack, StackError, StackOptions
@@ -31,17 +32,35 @@ def up(
     workers: Annotated[
         int, typer.Option(min=0, max=16, help="Process workers to start for the pool.")
     ] = 1,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server URL: Prefect and the app database go there "
+            "(databases <prefix>_prefect and <prefix>_app, created if missing).",
+        ),
+    ] = None,
+    postgres_prefix: Annotated[
+        str, typer.Option(help="Name prefix of the two PostgreSQL databases.")
+    ] = "seology",
 ) -> None:
-    """Start a Prefect server, the pool, the deployments, a worker and the job API."""
+    """Start a Prefect server, the pool, the deployments, workers and the job API."""
     home = _resolve_home(home)
     addresses = StackAddresses(prefect_port=prefect_port, api_port=api_port)
-    stack = LocalStack(options=StackOptions(home=home, addresses=addresses, demo=demo), say=_say)
+    options = StackOptions(
+        home=home,
+        addresses=addresses,
+        demo=demo,
+        workers=workers,
+        postgres_url=postgres,
+        postgres_prefix=postgres_prefix,
+    )
+    stack = LocalStack(options=options, say=_say)
     stop_requested = _install_signal_handlers()
     try:
         stack.start()
         _print_summary(stack)
         _wait(stack, stop_requested)
-    except (StackError, ProcessFailed) as exc:
+    except (StackError, ProcessFailed, ConfigurationError) as exc:
         err_console.print(f"[red]seology up failed:[/red] {exc}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

@@ -56,6 +56,24 @@ def ensure_admin_secret(home: Path, environ: dict[str, str] | None = None) -> st
     return secret
 
 
+def remember(home: Path, values: dict[str, str], comment: str) -> None:
+    """Write `values` into the home `.env`, replacing earlier lines of the same keys.
+
+    So that later commands on the same home (`seology users create`, a second
+    `seology up`) find the same databases without repeating the options.
+    """
+    env_file = home / ".env"
+    kept = [
+        line
+        for line in (env_file.read_text().splitlines() if env_file.exists() else [])
+        if line.split("=", 1)[0].strip() not in values
+    ]
+    lines = [*kept, f"# {comment}", *(f"{key}={value}" for key, value in values.items())]
+    home.mkdir(parents=True, exist_ok=True)
+    env_file.write_text("\n".join(lines) + "\n")
+    env_file.chmod(0o600)
+
+
 def _file_values(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -85,12 +103,18 @@ def stack_environment(
     *,
     retention_days: int,
     environ: dict[str, str] | None = None,
+    databases: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The full environment of the stack's processes."""
+    """The full environment of the stack's processes.
+
+    `databases` (from `--postgres`) names the Prefect and app database URLs; like the
+    addresses, an explicit option wins over the environment.
+    """
     environ = dict(os.environ) if environ is None else environ
     env = local_defaults(home, retention_days=retention_days)
     env.update(_file_values(home / ".env"))
     env.update(environ)
+    env.update(databases or {})
     env.update(
         {
             "SEOLOGY_HOME": str(home),

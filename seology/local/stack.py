@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seology.local.environment import StackAddresses, ensure_admin_secret, stack_environment
+from seology.local.environment import (
+    StackAddresses,
+    ensure_admin_secret,
+    remember,
+    stack_environment,
+)
 from seology.local.processes import ManagedProcess, ProcessFailed, wait_until_healthy
 
 if TYPE_CHECKING:
@@ -42,6 +47,9 @@ class StackOptions:
     demo: bool = False
     #: Process workers for the pool; 0 starts none (the pool waits for remote workers).
     workers: int = 1
+    #: A PostgreSQL server URL: Prefect and the app database go there instead of SQLite.
+    postgres_url: str | None = None
+    postgres_prefix: str = "seology"
 
 
 @dataclass(kw_only=True)
@@ -91,7 +99,27 @@ class LocalStack:
         from seology.settings import load_settings
 
         retention = load_settings().job_retention_days
-        self.env = stack_environment(self.home, self.addresses, retention_days=retention)
+        self.env = stack_environment(
+            self.home, self.addresses, retention_days=retention, databases=self._databases()
+        )
+
+    def _databases(self) -> dict[str, str]:
+        """With `--postgres`, the two database URLs, after making the databases."""
+        if self.options.postgres_url is None:
+            return {}
+        from seology.local.postgres import database_urls, ensure_databases
+
+        urls = database_urls(self.options.postgres_url, self.options.postgres_prefix)
+        created = ensure_databases(self.options.postgres_url, urls)
+        if created:
+            self.say(f"Created PostgreSQL databases: {', '.join(created)}")
+        databases = {
+            "PREFECT_API_DATABASE_CONNECTION_URL": urls.prefect,
+            "SEOLOGY_DATABASE_URL": urls.app,
+        }
+        remember(self.home, databases, "Databases chosen by `seology up --postgres`.")
+        self.say("Prefect server and app database on PostgreSQL.")
+        return databases
 
     def _start_server(self) -> None:
         self.say(f"Starting the Prefect server on {self.addresses.prefect_url} ...")
@@ -189,6 +217,8 @@ class LocalStack:
 
 def _require_free_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves do: a port in TIME_WAIT after a restart is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

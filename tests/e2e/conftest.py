@@ -1,6 +1,8 @@
 """One real stack per test session: `seology up` in a subprocess, on free ports, in a tmp home.
 
 The e2e tests drive it the way a user does: the CLI for users, HTTP for everything else.
+The stack's worker talks to a fake Messages API of this session (`anthropic_server`)
+with a dummy key, so analyses run on the Claude engine without a network.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from seology.testing.anthropic_server import AnthropicServer
+
 STACK_START_TIMEOUT = 180.0
+#: The model the stack's analyses ask for (asserted on the fake server's requests).
+E2E_ANTHROPIC_MODEL = "claude-sonnet-4-5"
 
 
 def free_port() -> int:
@@ -79,21 +86,48 @@ def _wait_for_api(process: subprocess.Popen[str], api_url: str, log: Path) -> No
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def anthropic_server() -> Iterator[AnthropicServer]:
+    """The fake Messages API the stack's worker calls; tests script it from here."""
+    with AnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, anthropic_server: AnthropicServer
+) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("seology-home")
-    api_port, prefect_port = free_port(), free_port()
-    env = {
+    env = clean_environment()
+    env.update({"SEOLOGY_HOME": str(home), "JOB_MAX_ATTEMPTS": "2"})
+    env.update({
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": anthropic_server.base_url,
+        "ANTHROPIC_MODEL": E2E_ANTHROPIC_MODEL,
+        "SEOLOGY_ANALYSIS_ENGINE": "auto",
+    })  # fmt: skip
+    with running_stack(home, env) as started:
+        yield started
+
+
+def clean_environment() -> dict[str, str]:
+    """The test process's environment without any Prefect or Seology configuration."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PREFECT_", "SEOLOGY_", "CRON_SECRET", "JOB_"))
     }
-    env.update({"SEOLOGY_HOME": str(home), "JOB_MAX_ATTEMPTS": "2"})
+
+
+@contextmanager
+def running_stack(home: Path, env: dict[str, str], *options: str) -> Iterator[Stack]:
+    """`seology up --home HOME OPTIONS…` on free ports until the block ends (then SIGTERM)."""
+    api_port, prefect_port = free_port(), free_port()
     log = home / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "seology.cli", "up", "--home", str(home),
-                "--api-port", str(api_port), "--prefect-port", str(prefect_port),
+                "--api-port", str(api_port), "--prefect-port", str(prefect_port), *options,
             ],
             env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip

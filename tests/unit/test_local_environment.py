@@ -66,3 +66,15 @@ def test_admin_secret_from_environment_is_not_written(tmp_path):
     """A CRON_SECRET already in the environment is used as it is."""
     assert ensure_admin_secret(tmp_path, environ={"CRON_SECRET": "x" * 40}) == "x" * 40
     assert not (tmp_path / ".env").exists()
+
+
+def test_remembered_values_replace_earlier_ones(tmp_path):
+    """`remember` keeps other lines of the home .env and replaces the keys it writes."""
+    from seology.local.environment import remember
+
+    (tmp_path / ".env").write_text("CRON_SECRET=abc\nSEOLOGY_DATABASE_URL=old\n")
+    remember(tmp_path, {"SEOLOGY_DATABASE_URL": "new"}, "chosen by a test")
+    text = (tmp_path / ".env").read_text()
+    assert "CRON_SECRET=abc" in text
+    assert "SEOLOGY_DATABASE_URL=new" in text
+    assert "old" not in text

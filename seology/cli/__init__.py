@@ -19,6 +19,7 @@ app = typer.Typer(
 def _register() -> None:
     from seology.cli.db import db_app
     from seology.cli.deploy import deploy
+    from seology.cli.jobs import analyze, cancel, cleanup, crawl, list_jobs, retry, show_job, stats
     from seology.cli.up import up
     from seology.cli.users import tokens_app, users_app
 
@@ -27,6 +28,14 @@ def _register() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
+    app.command("crawl")(crawl)
+    app.command("analyze")(analyze)
+    app.command("jobs")(list_jobs)
+    app.command("job")(show_job)
+    app.command("stats")(stats)
+    app.command("cancel")(cancel)
+    app.command("retry")(retry)
+    app.command("cleanup")(cleanup)
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from seology.settings import Settings
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PREFECT_YAML = PROJECT_DIR / "prefect.yaml"
 DEPLOY_TIMEOUT_SECONDS = 300
+#: Prefect's own default for `PREFECT_FLOWS_HEARTBEAT_FREQUENCY`.
+DEFAULT_HEARTBEAT_SECONDS = 180
 
 
 def deploy_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -63,3 +65,54 @@ async def apply_server_objects(settings: Settings) -> None:
     async with get_client() as client:
         await apply_work_pool(client, concurrency_limit=settings.job_process_batch_size)
     save_db_block(settings.resolved_database_url)
+
+
+async def apply_recovery() -> None:
+    """The automations that recover jobs whose worker died (after `prefect deploy`)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    from deployments.automations import apply_automations
+
+    heartbeat = get_current_settings().flows.heartbeat_frequency or DEFAULT_HEARTBEAT_SECONDS
+    async with get_client() as client:
+        await apply_automations(client, heartbeat_seconds=heartbeat)
+
+
+async def paused_deployments() -> set[str]:
+    """Full names of our deployments paused right now (to keep them paused on re-deploy)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from deployments.specs import DEPLOYMENTS
+
+    paused = set()
+    async with get_client() as client:
+        for spec in DEPLOYMENTS:
+            try:
+                deployment = await client.read_deployment_by_name(spec.full_name)
+            except ObjectNotFound:
+                continue
+            if deployment.paused:
+                paused.add(spec.full_name)
+    return paused
+
+
+async def pause_again(full_names: set[str]) -> None:
+    """`prefect deploy` resumes every deployment it applies: restore an operator's pause."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        for full_name in sorted(full_names):
+            deployment = await client.read_deployment_by_name(full_name)
+            await client.pause_deployment(deployment.id)
+
+
+def deploy_keeping_pauses(settings: Settings, env: dict[str, str] | None = None) -> str:
+    """`prefect deploy --all`, with the deployments that were paused paused again."""
+    import asyncio
+
+    paused = asyncio.run(paused_deployments())
+    output = run_prefect_deploy(settings, env)
+    asyncio.run(pause_again(paused))
+    return output

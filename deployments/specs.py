@@ -50,7 +50,15 @@ MONTHLY = DeploymentSpec(
     cron="0 0 1 * *",
 )
 
-DEPLOYMENTS: tuple[DeploymentSpec, ...] = (CRAWL, ANALYSIS, DAILY, MONTHLY)
+#: Not a job users enqueue: started by an automation when a job's worker died.
+RECOVER = DeploymentSpec(
+    name="recover",
+    flow_name="recover-job",
+    entrypoint="flows.recover.recover_job",
+    work_queue="critical",
+)
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (CRAWL, ANALYSIS, DAILY, MONTHLY, RECOVER)
 
 
 def spec_by_name(name: str) -> DeploymentSpec:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from seology.jobs import Job, JobStatus, job_status, status_url, tag_value
+from seology.jobs import Job, JobStatus, job_status, recovery_decision, status_url, tag_value
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -20,11 +20,28 @@ def _int_tag(tags: list[str], key: str) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+def status_of(flow_run: FlowRun) -> JobStatus:
+    """The job status; a crashed job that will be run again is still pending."""
+    from seology.settings import get_settings
+
+    state_type = flow_run.state_type.value if flow_run.state_type else None
+    if state_type == "CRASHED":
+        decision = recovery_decision(
+            state_type=state_type,
+            run_count=flow_run.run_count,
+            max_attempts=get_settings().job_max_attempts,
+            is_job="seology" in flow_run.tags,
+        )
+        if decision.action == "reschedule":
+            return JobStatus.PENDING
+    return job_status(state_type)
+
+
 def to_job(flow_run: FlowRun, *, engine: Engine | None = None) -> Job:
     """The public job shape of a flow run."""
     from seology.job_outputs import read_outputs
 
-    status = job_status(flow_run.state_type.value if flow_run.state_type else None)
+    status = status_of(flow_run)
     job_type = tag_value(flow_run.tags, "type") or "unknown"
     outputs = read_outputs(engine, job_type, str(flow_run.id)) if engine is not None else None
     return Job(

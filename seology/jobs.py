@@ -8,9 +8,10 @@ what it is are read from the run's tags (`user:<id>`, `site:<id>`, `type:<kind>`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from pydantic.alias_generators import to_camel
@@ -43,6 +44,7 @@ STATE_TYPES_BY_STATUS: dict[JobStatus, tuple[str, ...]] = {
 }
 
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+WORKER_LOST = "worker lost"
 
 
 def job_status(state_type: str | None) -> JobStatus:
@@ -110,3 +112,27 @@ def iso_utc(value: datetime | None) -> str | None:
 
 def status_url(job_id: str) -> str:
     return f"/api/jobs/{job_id}/status"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryDecision:
+    action: Literal["reschedule", "fail", "ignore"]
+    message: str
+
+
+def recovery_decision(
+    *, state_type: str | None, run_count: int, max_attempts: int, is_job: bool
+) -> RecoveryDecision:
+    """What to do with a run reported crashed (plain logic: tested without Prefect)."""
+    if not is_job:
+        return RecoveryDecision(action="ignore", message="not a Seology job")
+    if state_type != "CRASHED":
+        return RecoveryDecision(action="ignore", message=f"the run is {state_type}, not CRASHED")
+    if run_count < max_attempts:
+        return RecoveryDecision(
+            action="reschedule",
+            message=f"{WORKER_LOST}: attempt {run_count} of {max_attempts} crashed; running again",
+        )
+    return RecoveryDecision(
+        action="fail", message=f"{WORKER_LOST}: {run_count} of {max_attempts} attempts crashed"
+    )

@@ -22,7 +22,7 @@ import anyio
 
 from deployments.pool import queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
-from seology._job_view import to_job
+from seology._job_view import status_of, to_job
 from seology._prefect import TERMINAL_STATE_TYPES, bulk_delete, job_filter, prefect_client
 from seology.errors import (
     InvalidInput,
@@ -35,7 +35,6 @@ from seology.jobs import (
     STATE_TYPES_BY_STATUS,
     Job,
     JobStatus,
-    job_status,
     job_tags,
     tag_value,
 )
@@ -309,13 +308,14 @@ async def cancel_job(job_id: str, *, user_id: int | None, engine: Engine | None 
     async with prefect_client() as client:
         flow_run = await _owned_run(client, job_id, user_id)
         state_type = flow_run.state_type.value if flow_run.state_type else None
-        status = job_status(state_type)
+        status = status_of(flow_run)
         if status not in ACTIVE_STATUSES:
             raise StateConflict(f"Job {job_id} is {status.value}: only a pending or "
                                 "running job can be cancelled.")  # fmt: skip
         if state_type != "CANCELLING":
-            # A scheduled run has no process to stop: Prefect refuses Cancelling for it.
-            waiting = state_type == "SCHEDULED"
+            # A scheduled (or crashed) run has no process to stop: Prefect refuses
+            # Cancelling for it.
+            waiting = state_type in ("SCHEDULED", "CRASHED")
             state = Cancelled if waiting else Cancelling
             await client.set_flow_run_state(flow_run.id, state(message="Cancelled by the user"))
         flow_run = await client.read_flow_run(flow_run.id)
@@ -332,7 +332,7 @@ async def retry_job(job_id: str, *, user_id: int | None, engine: Engine | None =
 
     async with prefect_client() as client:
         flow_run = await _owned_run(client, job_id, user_id)
-        status = job_status(flow_run.state_type.value if flow_run.state_type else None)
+        status = status_of(flow_run)
         if status not in (JobStatus.FAILED, JobStatus.CANCELLED):
             raise StateConflict(f"Job {job_id} is {status.value}: only a failed or "
                                 "cancelled job can be retried.")  # fmt: skip

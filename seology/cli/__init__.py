@@ -20,6 +20,7 @@ def _register() -> None:
     from seology.cli.db import db_app
     from seology.cli.deploy import deploy
     from seology.cli.jobs import analyze, cancel, cleanup, crawl, list_jobs, retry, show_job, stats
+    from seology.cli.schedules import schedules_app
     from seology.cli.up import up
     from seology.cli.users import tokens_app, users_app
 
@@ -28,6 +29,7 @@ def _register() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
+    app.add_typer(schedules_app, name="schedules")
     app.command("crawl")(crawl)
     app.command("analyze")(analyze)
     app.command("jobs")(list_jobs)

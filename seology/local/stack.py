@@ -133,13 +133,17 @@ class LocalStack:
     def _adopt_environment(self) -> Settings:
         """This process talks to the same server and database as its children."""
         os.environ.update(self.env)
+        if "prefect.context" in sys.modules:  # Prefect reads its settings once, on import
+            from prefect.context import refresh_global_settings_context
+
+            refresh_global_settings_context()
         from seology.settings import get_settings
 
         get_settings.cache_clear()
         return get_settings()
 
     def _apply_server_objects(self, settings: Settings) -> None:
-        from deployments.apply import apply_server_objects, run_prefect_deploy
+        from deployments.apply import apply_recovery, apply_server_objects, deploy_keeping_pauses
         from seology.db.engine import app_engine
         from seology.db.migrate import upgrade
 
@@ -148,7 +152,9 @@ class LocalStack:
         self.say("Applying the work pool, its queues and the database block ...")
         asyncio.run(apply_server_objects(settings))
         self.say("Deploying prefect.yaml (prefect deploy --all) ...")
-        run_prefect_deploy(settings, self.env)
+        deploy_keeping_pauses(settings, self.env)
+        self.say("Applying the recovery automations ...")
+        asyncio.run(apply_recovery())
 
     def _start_workers(self) -> None:
         count = self.options.workers

@@ -45,13 +45,14 @@ def test_pool_queues_and_deployments_exist(stack: Stack):
     }
     deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
     by_name = {d["name"]: d for d in deployments}
-    assert set(by_name) == {"crawl", "analysis", "daily", "monthly"}
+    assert set(by_name) == {"crawl", "analysis", "daily", "monthly", "recover"}
     crons = {name: [s["schedule"]["cron"] for s in d["schedules"]] for name, d in by_name.items()}
     assert crons == {
         "crawl": [],
         "analysis": [],
         "daily": ["0 0 * * *"],
         "monthly": ["0 0 1 * *"],
+        "recover": [],
     }
     for name in ("daily", "monthly"):
         assert by_name[name]["schedules"][0]["schedule"]["timezone"] == "UTC"

@@ -46,7 +46,7 @@ class TestPrefectYaml:
 
     def test_unknown_short_name_is_refused(self):
         """A typo in a deployment name lists the known ones."""
-        with pytest.raises(ValueError, match="known: crawl, analysis, daily, monthly"):
+        with pytest.raises(ValueError, match="known: crawl, analysis, daily, monthly, recover"):
             spec_by_name("dayly")
 
 

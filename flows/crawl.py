@@ -10,6 +10,7 @@ from prefect.states import State
 
 from seology.errors import InvalidInput, NotFound
 from seology.settings import get_settings
+from tasks.auditing import audit_crawl
 from tasks.crawling import begin_crawl, crawl_pages, finish_crawl, load_site, record_failure
 from tasks.reports import publish_crawl_summary
 from tasks.retries import fail_without_retry
@@ -22,7 +23,7 @@ from tasks.retries import fail_without_retry
     persist_result=False,
 )
 async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[str, Any] | State:
-    """Load the site, crawl it, store the pages, and publish the summary."""
+    """Load the site, crawl it, store the pages, audit them, and publish the summary."""
     try:
         site = load_site(site_id, user_id)
     except (InvalidInput, NotFound) as exc:
@@ -37,5 +38,6 @@ async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[st
         record_failure(crawl_id, f"{type(exc).__name__}: {exc}")
         raise
     summary = finish_crawl(crawl_id, outcome)
+    summary |= audit_crawl(crawl_id, outcome)
     publish_crawl_summary(site, summary)
     return summary

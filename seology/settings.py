@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +53,30 @@ class Settings(BaseSettings):
 
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
     anthropic_model: str = Field("claude-sonnet-4-5", validation_alias=_env("ANTHROPIC_MODEL"))
+    #: Another Messages API endpoint (a proxy, or the test server); None = Anthropic's own.
+    anthropic_base_url: str | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
+    #: `auto`: Claude when an API key is configured (env or Secret block), else rules.
+    analysis_engine: Literal["auto", "claude", "rules"] = Field(
+        "auto", validation_alias=_env("SEOLOGY_ANALYSIS_ENGINE")
+    )
+    #: Claude calls in flight at once, across every worker (the `anthropic` Prefect limit).
+    anthropic_concurrency: Annotated[int, Field(ge=1, le=64)] = Field(
+        2, validation_alias=_env("SEOLOGY_ANTHROPIC_CONCURRENCY")
+    )
+    #: The SDK's own retries of 408/409/429/5xx/529 and connection errors, per task attempt.
+    anthropic_max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
+        2, validation_alias=_env("SEOLOGY_ANTHROPIC_MAX_RETRIES")
+    )
+    anthropic_timeout: Annotated[float, Field(gt=0, le=1800)] = Field(
+        300.0, validation_alias=_env("SEOLOGY_ANTHROPIC_TIMEOUT")
+    )
+    anthropic_max_tokens: Annotated[int, Field(ge=256, le=64_000)] = Field(
+        8192, validation_alias=_env("SEOLOGY_ANTHROPIC_MAX_TOKENS")
+    )
+    #: The Prefect `Secret` block read when ANTHROPIC_API_KEY is not set (the env wins).
+    anthropic_secret_block: str = Field(
+        "anthropic-api-key", validation_alias=_env("SEOLOGY_ANTHROPIC_SECRET_BLOCK")
+    )
 
     allow_private_targets: bool = Field(
         False, validation_alias=_env("SEOLOGY_ALLOW_PRIVATE_TARGETS")
@@ -87,6 +111,58 @@ class Settings(BaseSettings):
     )
     crawl_max_pages_limit: Annotated[int, Field(ge=1)] = Field(
         10_000, validation_alias=_env("SEOLOGY_CRAWL_MAX_PAGES_LIMIT")
+    )
+
+    # The audit's thresholds (SEO_CHECKS.md defaults; tasks.audit.config.AuditConfig).
+    audit_slow_response_ms: Annotated[float, Field(gt=0)] = Field(
+        1000.0, validation_alias=_env("SEOLOGY_AUDIT_SLOW_RESPONSE_MS")
+    )
+    audit_max_html_bytes: Annotated[int, Field(ge=1024)] = Field(
+        2 * 1024 * 1024, validation_alias=_env("SEOLOGY_AUDIT_MAX_HTML_BYTES")
+    )
+    audit_redirect_chain_min_hops: Annotated[int, Field(ge=2)] = Field(
+        2, validation_alias=_env("SEOLOGY_AUDIT_REDIRECT_CHAIN_MIN_HOPS")
+    )
+    audit_title_min_chars: Annotated[int, Field(ge=0)] = Field(
+        30, validation_alias=_env("SEOLOGY_AUDIT_TITLE_MIN_CHARS")
+    )
+    audit_title_max_chars: Annotated[int, Field(ge=1)] = Field(
+        60, validation_alias=_env("SEOLOGY_AUDIT_TITLE_MAX_CHARS")
+    )
+    audit_meta_desc_min_chars: Annotated[int, Field(ge=0)] = Field(
+        70, validation_alias=_env("SEOLOGY_AUDIT_META_DESC_MIN_CHARS")
+    )
+    audit_meta_desc_max_chars: Annotated[int, Field(ge=1)] = Field(
+        155, validation_alias=_env("SEOLOGY_AUDIT_META_DESC_MAX_CHARS")
+    )
+    audit_h1_max_chars: Annotated[int, Field(ge=1)] = Field(
+        70, validation_alias=_env("SEOLOGY_AUDIT_H1_MAX_CHARS")
+    )
+    audit_min_word_count: Annotated[int, Field(ge=0)] = Field(
+        200, validation_alias=_env("SEOLOGY_AUDIT_MIN_WORD_COUNT")
+    )
+    audit_near_duplicate_similarity: Annotated[float, Field(ge=0.5, le=1.0)] = Field(
+        0.90, validation_alias=_env("SEOLOGY_AUDIT_NEAR_DUPLICATE_SIMILARITY")
+    )
+    audit_img_alt_max_chars: Annotated[int, Field(ge=1)] = Field(
+        100, validation_alias=_env("SEOLOGY_AUDIT_IMG_ALT_MAX_CHARS")
+    )
+    audit_max_click_depth: Annotated[int, Field(ge=0)] = Field(
+        3, validation_alias=_env("SEOLOGY_AUDIT_MAX_CLICK_DEPTH")
+    )
+    audit_max_links: Annotated[int, Field(ge=1)] = Field(
+        100, validation_alias=_env("SEOLOGY_AUDIT_MAX_LINKS")
+    )
+    audit_url_max_chars: Annotated[int, Field(ge=1)] = Field(
+        115, validation_alias=_env("SEOLOGY_AUDIT_URL_MAX_CHARS")
+    )
+    # Off by default: the crawler does not fetch external links or images yet, so on
+    # their own these only judge statuses passed to run_audit (docs/internals/audit.md).
+    audit_check_external_links: bool = Field(
+        False, validation_alias=_env("SEOLOGY_AUDIT_CHECK_EXTERNAL_LINKS")
+    )
+    audit_check_resources: bool = Field(
+        False, validation_alias=_env("SEOLOGY_AUDIT_CHECK_RESOURCES")
     )
 
     @field_validator("home", mode="after")

@@ -110,7 +110,7 @@ def _page_row(crawl_id: int, record: PageRecord) -> dict[str, Any]:
         "response_time_ms": record.response_time_ms,
         "size_bytes": record.size_bytes,
         "error": record.error,
-        "record": record.model_dump(mode="json", exclude={"links"}),
+        "record": record.model_dump(mode="json"),
         "fetched_at": record.fetched_at or datetime.now(UTC),
     }
 

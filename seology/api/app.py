@@ -19,14 +19,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seology import __version__
-from seology.api.routes import health, jobs, sites
+from seology.api.routes import audit, health, jobs, sites
 from seology.db.engine import make_engine
 from seology.errors import AuthenticationFailed, SeologyError
 from seology.settings import Settings, get_settings
 
 logger = logging.getLogger("seology.api")
 
-ROUTERS = (health.router, sites.router, jobs.router)
+ROUTERS = (
+    health.router,
+    sites.router,
+    jobs.router,
+    audit.router,
+)
 
 HTTP_ERROR_CODES = {
     400: "invalid_input",

@@ -1,124 +1,238 @@
-"""Crawl benchmark: a generated 2,000-page site (20–60 KB pages) served from a separate
-process, crawled by tasks.crawler.engine; prints pages/s, CPU seconds and peak RSS.
+"""Crawl benchmark: ours against Scrapy on one nginx-served site, interleaved.
 
-    .venv/bin/python bench/crawl/run.py [--pages 2000] [--parsers 2] [--concurrency 16]
+    .venv/bin/pip install -e ".[bench]"; apt-get install -y nginx-light
+    .venv/bin/python -m bench.crawl.run                    # 2,000 pages, 3 rounds
+    .venv/bin/python -m bench.crawl.run --rounds 5 --engines ours,scrapy,scrapy-idiomatic
+    .venv/bin/python -m bench.crawl.run --memory           # 10,000 pages, ours: RSS curve
 
-To show that the server is not the limit, it first fetches every page with the same
-HTTP client and no parsing ("fetch only"), then runs the real crawl.
+Each crawl runs in its own subprocess, engines alternating (A B A B …), so that a
+noisy neighbour hits both alike. Per run: pages/s (the engine's own crawl time), CPU
+seconds of every process of the crawl (RUSAGE_CHILDREN of this driver: the engine
+process plus the parser workers, which are reaped through the forkserver before the
+engine exits), the engine process's own peak RSS, and the peak of the summed RSS of
+its whole process tree (sampled from /proc every 50 ms). Medians over rounds, then
+ours/Scrapy. Figures are printed, never asserted; quote them with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing
+import json
 import os
 import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from seology.testing.sites import SiteServer, generate_site
-from tasks.crawler.engine import CrawlConfig, crawl
-from tasks.crawler.fetch import HTML_TYPES, Fetcher, FetchSettings
+from bench.crawl.nginx import free_port, start_nginx
+from bench.crawl.site import write_site
+
+ENGINES = {
+    "ours": ["-m", "bench.crawl.ours"],
+    "scrapy": ["-m", "bench.crawl.scrapy_spider"],
+    "scrapy-idiomatic": ["-m", "bench.crawl.scrapy_spider", "--idiomatic"],
+}
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def build_site(pages: int) -> dict:
-    return generate_site(pages, seed=1, page_bytes=(20_000, 60_000))
+@dataclass
+class Run:
+    engine: str
+    pages: int
+    seconds: float
+    cpu: float
+    main_cpu: float
+    main_rss: float
+    tree_rss: float
+    tree_pss: float
+    progress: list[tuple[int, float, float, float]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
 
 
-def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process `pid`, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu() -> float:
-    """CPU seconds used by the whole machine (all cores) since boot."""
-    jiffies = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    busy = sum(jiffies) - jiffies[3] - jiffies[4]  # minus idle and iowait
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
-def serve(pages: int, ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
-    server = SiteServer(build_site(pages)).start()
-    ready.put(server.base_url)
-    stop.wait()
-    server.stop()
-
-
-async def fetch_only(base_url: str, pages: int, concurrency: int) -> float:
-    settings = FetchSettings(user_agent="bench", allow_private=True, max_connections=concurrency)
-    urls = [f"{base_url}/"] + [f"{base_url}/page/{n}" for n in range(1, pages)]
-    queue = asyncio.Queue()
-    for url in urls:
-        queue.put_nowait(url)
-    async with Fetcher(settings) as fetcher:
-
-        async def worker() -> None:
-            while not queue.empty():
-                await fetcher.fetch(queue.get_nowait(), body_for=HTML_TYPES)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return len(urls) / (time.perf_counter() - started)
-
-
-async def run_crawl(base_url: str, args: argparse.Namespace) -> tuple[int, float]:
-    config = CrawlConfig(
-        start_url=f"{base_url}/",
-        max_pages=args.pages,
-        concurrency=args.concurrency,
-        per_host_connections=args.concurrency,
-        allow_private_targets=True,
-        parser_processes=args.parsers,
-    )
-    count = 0
-
-    async def on_batch(batch: list) -> None:
-        nonlocal count
-        count += len(batch)
-
-    started = time.perf_counter()
-    await crawl(config, on_batch=on_batch)
-    return count, time.perf_counter() - started
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
+def tree_rss_mb(root: int) -> tuple[float, float]:
+    """Summed RSS and PSS of `root` and all its descendants, in MB.
+
+    RSS counts a page shared by the fork server and its workers once per process;
+    PSS splits it between them, so the PSS sum is what the tree really holds.
+    """
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat[1])
+        rss[int(entry.name)] = int(stat[21])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == pid and p not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    total_rss = sum(rss.get(pid, 0) for pid in tree) * PAGE_SIZE / 2**20
+    return total_rss, sum(_pss_kb(pid) for pid in tree) / 1024
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process tree until told to stop; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.stopping = pid, threading.Event()
+        self.peak, self.peak_pss = 0.0, 0.0
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.05):
+            rss, pss = tree_rss_mb(self.pid)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+
+
+def run_engine(engine: str, base_url: str, pages: int, concurrency: int) -> Run:
+    """One crawl in a subprocess; CPU from RUSAGE_CHILDREN before/after."""
+    command = [sys.executable, *ENGINES[engine], base_url, str(pages)]
+    command += ["--concurrency", str(concurrency)]
+    cpu_before = children_cpu()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    progress, result = [], {}
+    for line in process.stdout:
+        if line.startswith("PROGRESS"):
+            _, done, main_rss = line.split()
+            progress.append((int(done), float(main_rss), sampler.peak, sampler.peak_pss))
+        elif line.startswith("{"):
+            result = json.loads(line)
+    process.wait()
+    sampler.stopping.set()
+    sampler.join()
+    if process.returncode or not result:
+        raise RuntimeError(f"{engine} failed with exit code {process.returncode}")
+    return Run(
+        engine=engine,
+        pages=result["pages"],
+        seconds=result["seconds"],
+        cpu=children_cpu() - cpu_before,
+        main_cpu=result["main_cpu"],
+        main_rss=result["main_rss_mb"],
+        tree_rss=sampler.peak,
+        tree_pss=sampler.peak_pss,
+        progress=progress,
+    )
+
+
+def serve_site(workdir: Path, pages: int) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    size = write_site(workdir / "site", pages=pages, base_url=base_url)
+    print(f"site: {pages} pages, {size / pages / 1024:.1f} KB a page on average, nginx {base_url}")
+    return base_url, start_nginx(workdir / "site", workdir / "nginx", port)
+
+
+def print_run(run: Run, load: float) -> None:
+    print(
+        f"  {run.engine:<17} {run.pages:>6} pages {run.rate:7.1f} pages/s"
+        f"  CPU {run.cpu:5.1f} s (main {run.main_cpu:4.1f})"
+        f"  RSS main {run.main_rss:5.1f} MB, all {run.tree_rss:5.1f} MB (PSS {run.tree_pss:5.1f})"
+        f"  (load {load:.2f})",
+        flush=True,
+    )
+
+
+def summarise(runs: list[Run], engines: list[str]) -> None:
+    print("\nmedians over rounds:")
+    medians = {}
+    for engine in engines:
+        mine = [r for r in runs if r.engine == engine]
+        medians[engine] = {
+            "pages/s": statistics.median(r.rate for r in mine),
+            "CPU s": statistics.median(r.cpu for r in mine),
+            "RSS main MB": statistics.median(r.main_rss for r in mine),
+            "RSS all MB": statistics.median(r.tree_rss for r in mine),
+            "PSS all MB": statistics.median(r.tree_pss for r in mine),
+        }
+        figures = "  ".join(f"{k} {v:.1f}" for k, v in medians[engine].items())
+        print(f"  {engine:<17} {figures}")
+    for other in (e for e in engines if e != "ours"):
+        if "ours" in medians:
+            ratio = medians["ours"]["pages/s"] / medians[other]["pages/s"]
+            cpu = medians["ours"]["CPU s"] / medians[other]["CPU s"]
+            print(f"  ours/{other}: speed ×{ratio:.2f}, CPU ×{cpu:.2f}")
+
+
+def compare(args: argparse.Namespace) -> None:
+    engines = args.engines.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        base_url, nginx = serve_site(Path(tmp), args.pages)
+        try:
+            runs = []
+            for round_no in range(1, args.rounds + 1):
+                print(f"round {round_no}:")
+                for engine in engines:
+                    runs.append(run_engine(engine, base_url, args.pages, args.concurrency))
+                    print_run(runs[-1], os.getloadavg()[0])
+            summarise(runs, engines)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+
+
+def memory(args: argparse.Namespace) -> None:
+    """A 10,000-page crawl of ours: peak RSS at 2k, 5k and 10k pages."""
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        base_url, nginx = serve_site(Path(tmp), args.pages)
+        try:
+            run = run_engine("ours", base_url, args.pages, args.concurrency)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    print_run(run, os.getloadavg()[0])
+    for done, main_rss, tree_rss, tree_pss in run.progress:
+        print(
+            f"  at {done:>6} pages: peak RSS main {main_rss:6.1f} MB,"
+            f" all {tree_rss:6.1f} MB (PSS {tree_pss:6.1f} MB)"
+        )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--parsers", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=None, help="2,000 (10,000 with --memory)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--engines", default="ours,scrapy")
+    parser.add_argument("--memory", action="store_true", help="the 10,000-page RSS curve")
     args = parser.parse_args()
-    context = multiprocessing.get_context("spawn")
-    ready, stop = context.Queue(), context.Event()
-    server = context.Process(target=serve, args=(args.pages, ready, stop), daemon=True)
-    server.start()
-    base_url = ready.get(timeout=120)
-    print(f"site: {args.pages} pages of 20-60 KB, served by a separate process")
-    server_before = proc_cpu(server.pid)
-    rate = asyncio.run(fetch_only(base_url, args.pages, args.concurrency))
-    print(
-        f"fetch only (same client, no parsing): {rate:.0f} pages/s; "
-        f"server CPU {proc_cpu(server.pid) - server_before:.1f} s"
-    )
-    main_before, machine_before, server_before = cpu(), machine_cpu(), proc_cpu(server.pid)
-    count, seconds = asyncio.run(run_crawl(base_url, args))
-    main_cpu, server_cpu = cpu() - main_before, proc_cpu(server.pid) - server_before
-    other_cpu = machine_cpu() - machine_before - main_cpu - server_cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    stop.set()
-    server.join(timeout=10)
-    print(f"crawl: {count} pages in {seconds:.1f} s = {count / seconds:.0f} pages/s")
-    print(
-        f"crawl CPU: {main_cpu:.1f} s main process + ~{other_cpu:.1f} s parser processes "
-        f"(machine-wide minus main and server; noisy); server {server_cpu:.1f} s"
-    )
-    print(f"peak RSS of the main crawl process: {rss:.0f} MB")
+    args.pages = args.pages or (10_000 if args.memory else 2_000)
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    started = time.monotonic()
+    memory(args) if args.memory else compare(args)
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"benchmark took {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

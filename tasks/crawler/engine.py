@@ -5,10 +5,13 @@
 Order of work: SSRF-check the start URL (raise InvalidTargetURL), read robots.txt, read
 the sitemaps, then fetch URLs breadth-first from the start page (depth 0) and the
 sitemap URLs (depth 1) with `concurrency` requests in flight and at most
-`per_host_connections` per host. HTML is parsed in a process pool (parsing is the CPU
-cost; PERFORMANCE.md: 2× over parsing on the event loop). Records leave in batches
-through `on_batch`, so memory does not grow with the site. Every URL is checked against
-the seen-set before any request object exists, and robots.txt before it is queued.
+`per_host_connections` per host (and up to `concurrency` more visits parsing). HTML is
+parsed in a process pool (parsing is the CPU cost; PERFORMANCE.md: 2× over parsing on
+the event loop). Records leave in batches through `on_batch`, so memory does not grow
+with the site. Every URL is checked against the seen-set before any request object
+exists, and robots.txt before it is queued; each URL is fetched at most once, redirect
+hops included (`fetched`), bar one race: a redirect reaching a URL whose own fetch has
+already started fetches it again (its record needs the final page).
 """
 
 from __future__ import annotations
@@ -139,10 +142,16 @@ class _Crawl:
         self.site = site_host(start)
         self.frontier: deque[tuple[str, int]] = deque()
         self.seen: set[str] = set()
+        # URLs requested so far, redirect hops included: a queued URL found here was
+        # already fetched as some redirect's target and is not fetched again.
+        self.fetched: set[str] = set()
         self.sitemap_urls: set[str] = set()
         self.batch: list[PageRecord] = []
         self.batch_lock = asyncio.Lock()
         self.gate = HostGate(connections=config.per_host_connections)
+        # `concurrency` bounds requests in flight; as many visits again may be past
+        # their fetch, waiting for a parser, so the pool never idles for lack of pages.
+        self.fetch_slots = asyncio.Semaphore(config.concurrency)
         self.policy = robots.RobotsPolicy(user_agent=config.user_agent, allow_all=True)
         self.started = 0
 
@@ -212,27 +221,34 @@ class _Crawl:
             await asyncio.gather(*pending, return_exceptions=True)
 
     def _launch(self, pending: set[asyncio.Task[None]]) -> None:
-        while self.frontier and len(pending) < self.config.concurrency:
+        while self.frontier and len(pending) < 2 * self.config.concurrency:
             if self.started >= self.config.max_pages:
                 self.outcome.stopped_by = "max_pages"
                 return
             url, depth = self.frontier.popleft()
+            if url in self.fetched:
+                continue
             self.started += 1
             pending.add(asyncio.create_task(self._visit(url, depth)))
 
     async def _visit(self, url: str, depth: int) -> None:
         """Fetch, parse, record one URL and queue its internal links."""
-        async with self.gate.slot(site_host(url)):
-            result = await self.fetcher.fetch(url, body_for=HTML_TYPES)
-        for hop in result.redirects[1:]:
-            self.seen.add(hop.url)
-        if result.final_url:
-            self.seen.add(result.final_url)
+        async with self.fetch_slots, self.gate.slot(site_host(url)):
+            if url in self.fetched:  # a redirect got there while this visit waited
+                self.started -= 1
+                return
+            self.fetched.add(url)
+            result = await self.fetcher.fetch(url, body_for=HTML_TYPES, on_hop=self._hop)
         record = self._record(result, depth, await self._parse(result))
         for link in record.links:
             if link.internal and link.target:
                 self._discover(link.target, depth + 1)
         await self._emit(record)
+
+    def _hop(self, url: str) -> None:
+        """A redirect is about to fetch `url`: never queue or fetch it on its own."""
+        self.seen.add(url)
+        self.fetched.add(url)
 
     async def _parse(self, result: FetchResult) -> dict[str, Any]:
         """Parsed fields for an internal HTML page; {} for anything else."""
@@ -302,11 +318,16 @@ class _ProcessPool:
     """A forkserver process pool, shut down (without waiting for stragglers) on exit.
 
     forkserver, not fork: the flow runs inside a process with Prefect's background
-    threads, and forking a threaded process can deadlock the child.
+    threads, and forking a threaded process can deadlock the child. One worker per
+    core (`processes=None`), created once per crawl; `crawl` shuts it down in a
+    `finally` (the `with` block), cancelling queued pages.
     """
 
     def __init__(self, processes: int | None) -> None:
         context = multiprocessing.get_context("forkserver")
+        # The fork server would otherwise import `__main__` (in a flow run: Prefect and
+        # everything else) and every worker would carry it; parsing needs only this.
+        context.set_forkserver_preload(["tasks.crawler.parse"])
         self.executor = ProcessPoolExecutor(max_workers=processes, mp_context=context)
 
     def __enter__(self) -> Executor:

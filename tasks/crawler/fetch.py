@@ -2,9 +2,11 @@
 
 Redirects are followed here rather than by httpx so that every hop is recorded (the
 audit reports chains and loops) and re-checked by the SSRF guard (a public site must
-not bounce us to 127.0.0.1). Bodies are streamed and cut at `max_bytes`; a server that
-trickles bytes forever is stopped by an overall per-request deadline, which the read
-timeout alone cannot do. Every failure becomes `FetchResult.error` text.
+not bounce us to 127.0.0.1). Connections go only to the addresses the guard vetted
+(`PinnedBackend`: no second DNS lookup for a rebinding server to answer differently).
+Bodies are streamed and cut at `max_bytes`; a server that trickles bytes forever is
+stopped by an overall per-request deadline, which the read timeout alone cannot do.
+Every failure becomes `FetchResult.error` text.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpcore
 import httpx
 
 from seology.errors import InvalidTargetURL
 from tasks.crawler.records import RedirectHop
-from tasks.crawler.safety import check_target
+from tasks.crawler.safety import AddressBook
 from tasks.crawler.urls import normalize_url
 
 MAX_REDIRECTS = 10
@@ -74,21 +79,88 @@ class FetchResult:
         return media in HTML_TYPES
 
 
-class Fetcher:
-    """One keep-alive HTTP/1.1 client for a whole crawl; use as an async context manager."""
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer, connecting only to the addresses `book` vetted.
 
-    def __init__(self, settings: FetchSettings) -> None:
+    httpcore hands `connect_tcp` the URL's host name; we swap it for a vetted address
+    (trying each in turn) and leave the rest alone: httpcore still sends the name in
+    the Host header and as the TLS server name, so virtual hosts and certificates work.
+    With private targets allowed there is nothing to protect and the name passes through.
+    """
+
+    def __init__(
+        self, book: AddressBook, inner: httpcore.AsyncNetworkBackend | None = None
+    ) -> None:
+        self.book = book
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if self.book.allow_private:
+            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        failure: Exception = httpcore.ConnectError(f"{host} has no usable address")
+        for address in await self.book.vetted(host, port):
+            try:
+                return await self.inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("the crawler does not connect to unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def pinned_transport(backend: PinnedBackend, max_connections: int) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport, with its connection pool rebuilt on `backend`.
+
+    httpx has no public way to choose httpcore's network backend, so the pool the
+    transport made is replaced by an identical one on ours (tests/unit/crawler/
+    test_pinning.py fails loudly if httpx ever renames `_pool`).
+    """
+    transport = httpx.AsyncHTTPTransport(http1=True, http2=False)
+    made = transport._pool
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=made._ssl_context,
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=made._keepalive_expiry,
+        http1=True,
+        http2=False,
+        network_backend=backend,
+    )
+    return transport
+
+
+class Fetcher:
+    """One keep-alive HTTP/1.1 client for a whole crawl; use as an async context manager.
+
+    `book` (default: a new AddressBook for `settings.allow_private`) is the DNS pin:
+    tests pass one with a fake resolver or an exempt test server.
+    """
+
+    def __init__(self, settings: FetchSettings, *, book: AddressBook | None = None) -> None:
         self.settings = settings
-        limits = httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-        )
+        self.book = book or AddressBook(allow_private=settings.allow_private)
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self._client = httpx.AsyncClient(
-            http1=True,
-            http2=False,
             follow_redirects=False,
-            limits=limits,
+            transport=pinned_transport(PinnedBackend(self.book), settings.max_connections),
             timeout=timeout,
             headers={"User-Agent": settings.user_agent},
             event_hooks={"response": [_take_location]},
@@ -101,16 +173,22 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(
-        self, url: str, *, body_for: tuple[str, ...] | None = None, max_bytes: int | None = None
+        self,
+        url: str,
+        *,
+        body_for: tuple[str, ...] | None = None,
+        max_bytes: int | None = None,
+        on_hop: Callable[[str], None] | None = None,
     ) -> FetchResult:
         """GET `url`, following redirects by hand; read the body only for `body_for` types.
 
         `body_for=None` reads every body (robots.txt, sitemaps); for other types only
         the size is recorded (Content-Length, else counted while discarding). Bodies are
-        cut at `max_bytes` (default: the settings' `max_bytes`).
+        cut at `max_bytes` (default: the settings' `max_bytes`). `on_hop(url)` is told
+        each redirect target just before it is requested (the crawl's "fetched" set).
         """
         result = FetchResult(url=url)
-        plan = _Plan(body_for, max_bytes or self.settings.max_bytes, time.perf_counter())
+        plan = _Plan(body_for, max_bytes or self.settings.max_bytes, time.perf_counter(), on_hop)
         try:
             await self._follow(result, plan)
         except InvalidTargetURL as exc:
@@ -126,7 +204,7 @@ class Fetcher:
     async def _follow(self, result: FetchResult, plan: _Plan) -> None:
         url, visited = result.url, {result.url}
         for _ in range(MAX_REDIRECTS + 1):
-            await check_target(url, allow_private=self.settings.allow_private)
+            await self.book.check(url)
             async with asyncio.timeout(self.settings.deadline):
                 location = await self._request(url, result, plan)
             if location is None:
@@ -141,6 +219,8 @@ class Fetcher:
                 result.error = f"redirect loop: {url} was already visited in this chain"
                 return
             visited.add(url)
+            if plan.on_hop is not None:
+                plan.on_hop(url)
         result.error = f"redirect loop: more than {MAX_REDIRECTS} redirects"
 
     async def _request(self, url: str, result: FetchResult, plan: _Plan) -> str | None:
@@ -167,6 +247,7 @@ class _Plan:
     body_for: tuple[str, ...] | None
     max_bytes: int
     started: float
+    on_hop: Callable[[str], None] | None = None
 
 
 async def _read_body(response: httpx.Response, result: FetchResult, limit: int) -> None:

@@ -37,8 +37,16 @@ def simhash(normalised: str) -> str:
     return np.packbits(majority).tobytes().hex()
 
 
+# Word → hash, shared by the pages a parser process sees (a site reuses its vocabulary);
+# emptied when it grows past _WORD_CACHE_LIMIT so memory stays bounded.
+_WORD_CACHE: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 200_000
+
+
 def _word_hashes(words: list[str]) -> np.ndarray:
-    cache: dict[str, int] = {}
+    cache = _WORD_CACHE
+    if len(cache) > _WORD_CACHE_LIMIT:
+        cache.clear()
     values = [cache.get(w) or cache.setdefault(w, _hash64(w)) for w in words]
     return np.array(values, dtype=np.uint64)
 

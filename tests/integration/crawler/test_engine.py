@@ -169,6 +169,35 @@ class TestRedirects:
         assert record.final_url == server.url("/final")
         assert (record.status_code, record.title, record.error) == (200, "Final page", None)
 
+    @pytest.mark.parametrize("concurrency", [1, 16])
+    def test_redirect_target_fetched_once(self, serve, concurrency):
+        """A page reached by a redirect is not fetched again when a link names it."""
+        routes = {
+            "/": page("Home", ["/old", "/a"]),
+            "/old": redirect("/final"),
+            "/a": page("A", ["/final", "/b"]),
+            "/b": page("B", ["/final"]),
+            "/final": page("Final page", ["/"]),
+        }
+        server = serve(routes)
+        crawled = run_crawl(server.url("/"), concurrency=concurrency, per_host_connections=1)
+        assert server.count("/final") == 1
+        assert crawled.by_path["/old"].title == "Final page"
+        assert len(server.requests) == len(set(server.requests))
+
+    def test_queued_link_to_a_redirect_target_is_skipped(self, serve):
+        """A link queued before the redirect ran is dropped once the redirect fetched it."""
+        routes = {
+            "/": page("Home", ["/old", "/final"]),
+            "/old": redirect("/final"),
+            "/final": page("Final page"),
+        }
+        server = serve(routes)
+        crawled = run_crawl(server.url("/"), concurrency=1)
+        assert server.count("/final") == 1
+        assert set(crawled.by_path) == {"/", "/old"}
+        assert crawled.by_path["/old"].final_url == server.url("/final")
+
     def test_loop_is_an_error(self, serve):
         """A redirect chain that revisits a URL ends with a loop error."""
         server = serve({"/": page("Home", ["/a"]), "/a": redirect("/b"), "/b": redirect("/a")})

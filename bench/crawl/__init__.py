@@ -1,0 +1,1 @@
+"""The crawl benchmark: ours against Scrapy (`python -m bench.crawl.run`)."""

@@ -1,0 +1,73 @@
+"""One crawl of the benchmark site by tasks.crawler.engine, in its own process.
+
+    python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N]
+
+Prints `PROGRESS <pages> <peak RSS MB>` at 2k/5k/10k pages and one JSON line at the
+end (pages, seconds, peak RSS of this process). The parser pool's forkserver is stopped
+(and so waited for) before exit, so that the parent's RUSAGE_CHILDREN includes it and
+the parser workers it reaped: the CPU figure covers every process of the crawl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing.forkserver
+import resource
+import sys
+import time
+
+from tasks.crawler.engine import CrawlConfig, crawl
+from tasks.crawler.records import PageRecord
+
+MARKS = (2_000, 5_000, 10_000)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def run(base_url: str, pages: int, concurrency: int, parsers: int | None) -> dict:
+    config = CrawlConfig(
+        start_url=f"{base_url}/",
+        max_pages=pages,
+        concurrency=concurrency,
+        per_host_connections=concurrency,
+        allow_private_targets=True,
+        parser_processes=parsers,
+    )
+    counts = {"pages": 0, "html": 0}
+
+    async def on_batch(batch: list[PageRecord]) -> None:
+        counts["pages"] += len(batch)
+        counts["html"] += sum(1 for r in batch if r.titles)
+
+    async def on_progress(done: int, total: int) -> None:
+        if done in MARKS:
+            print(f"PROGRESS {done} {peak_rss_mb():.1f}", flush=True)
+
+    started = time.perf_counter()
+    outcome = await crawl(config, on_batch=on_batch, on_progress=on_progress)
+    seconds = time.perf_counter() - started
+    return {**counts, "seconds": seconds, "stopped_by": outcome.stopped_by}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base_url")
+    parser.add_argument("pages", type=int)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--parsers", type=int, default=None)
+    args = parser.parse_args()
+    result = asyncio.run(run(args.base_url, args.pages, args.concurrency, args.parsers))
+    result["main_rss_mb"] = peak_rss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["main_cpu"] = usage.ru_utime + usage.ru_stime
+    multiprocessing.forkserver._forkserver._stop()  # bench accounting: reap the workers
+    print(json.dumps(result), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

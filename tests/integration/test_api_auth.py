@@ -294,6 +294,30 @@ class TestHealth:
         assert "unreachable" in body["prefect"]
         assert elapsed < 10, f"health took {elapsed:.1f} s"
 
+    @pytest.mark.parametrize(
+        ("method", "path", "body"),
+        [
+            ("GET", "/api/jobs/00000000-0000-0000-0000-000000000000/status", None),
+            ("GET", "/api/jobs", None),
+            ("GET", "/api/jobs/stats", None),
+            ("POST", "/api/jobs/crawl", "site"),  # enqueue: nothing is queued, nothing lost
+        ],
+    )
+    def test_job_operations_answer_503_when_prefect_is_down(
+        self, prefect_down, api_client, user_factory, site_factory, method, path, body
+    ):
+        """With Prefect unreachable, job operations answer 503 in the error shape, not 500."""
+        user, token = user_factory()
+        json = {"siteId": site_factory(user).id} if body == "site" else None
+        response = api_client.request(
+            method, path, json=json, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 503, response.text
+        error = response.json()["error"]
+        assert error["code"] == "prefect_unavailable"
+        assert "Prefect" in error["message"]
+        assert "Traceback" not in response.text
+
     def test_database_down(self, prefect_down, clean_env, monkeypatch, serve):
         """The app database unreachable: 503 with the database's reason; no token needed."""
         monkeypatch.setenv("CRON_SECRET", "c" * 64)

@@ -56,14 +56,16 @@ def run_prefect_deploy(settings: Settings, env: dict[str, str] | None = None) ->
 
 
 async def apply_server_objects(settings: Settings) -> None:
-    """The `seology-db` block and the work pool with its queues."""
+    """The `seology-db` block, the work pool with its queues, the `anthropic` limit."""
     from prefect.client.orchestration import get_client
 
     from deployments.pool import apply_work_pool
     from seology.db.engine import save_db_block
+    from tasks.claude import ensure_concurrency_limit
 
     async with get_client() as client:
         await apply_work_pool(client, concurrency_limit=settings.job_process_batch_size)
+        await ensure_concurrency_limit(client, limit=settings.anthropic_concurrency)
     save_db_block(settings.resolved_database_url)
 
 

@@ -1,7 +1,8 @@
 """analyze-site: turn a site's latest completed crawl into an action plan (`analyze-site/analysis`).
 
-The rules engine runs offline today; the Claude engine will produce the same
-`SiteAnalysis` from the same crawl, behind the same store and publish steps.
+Two engines write the same `SiteAnalysis` behind the same store and publish steps:
+Claude, through the Messages API, and the offline rules. SEOLOGY_ANALYSIS_ENGINE picks
+(auto: Claude when an API key is configured); see docs/internals/analysis.md.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ from prefect.states import State
 
 from seology.errors import InvalidInput, NotFound
 from seology.settings import get_settings
-from tasks.analysis import build_rules_analysis, find_latest_crawl, publish_analysis, store_analysis
+from tasks.analysis import (
+    AnalysisUsage,
+    CrawlInfo,
+    SiteAnalysis,
+    build_claude_analysis,
+    build_rules_analysis,
+    choose_engine,
+    find_latest_crawl,
+    publish_analysis,
+    store_analysis,
+)
+from tasks.claude import ClaudeError
 from tasks.crawling import load_site
 from tasks.retries import fail_without_retry
+from tasks.storage import SiteInfo
 
 
 def no_crawl_message(site_id: int) -> str:
@@ -38,7 +51,22 @@ def analyze_site(site_id: int, user_id: int) -> dict[str, Any] | State:
     crawl = find_latest_crawl(site.id)
     if crawl is None:
         return fail_without_retry(no_crawl_message(site.id))
-    analysis = build_rules_analysis(site, crawl)
-    result = store_analysis(str(flow_run.id), site, crawl, analysis)
-    publish_analysis(site, crawl, analysis)
+    choice = choose_engine()
+    if choice.engine is None:
+        return fail_without_retry(choice.reason)  # engine=claude and no key: say how to set one
+    if choice.engine == "rules":
+        analysis, usage = build_rules_analysis(site, crawl), None
+    else:
+        try:
+            analysis, usage = claude_analysis(site, crawl)
+        except ClaudeError as exc:
+            return fail_without_retry(exc.message)  # asking again would fail the same way
+    result = store_analysis(str(flow_run.id), site, crawl, analysis, usage)
+    publish_analysis(site, crawl, analysis, usage)
     return result
+
+
+def claude_analysis(site: SiteInfo, crawl: CrawlInfo) -> tuple[SiteAnalysis, AnalysisUsage]:
+    """The plan and its cost from the Claude task (which retries transient API errors)."""
+    result = build_claude_analysis(site, crawl)
+    return result.analysis, result.usage

@@ -11,7 +11,15 @@ from prefect.states import State
 from seology.errors import InvalidInput, NotFound
 from seology.settings import get_settings
 from tasks.auditing import audit_crawl
-from tasks.crawling import begin_crawl, crawl_pages, finish_crawl, load_site, record_failure
+from tasks.changes import detect_changes
+from tasks.crawling import (
+    begin_crawl,
+    crawl_pages,
+    finish_crawl,
+    load_site,
+    record_changes,
+    record_failure,
+)
 from tasks.reports import publish_crawl_summary
 from tasks.retries import fail_without_retry
 
@@ -23,7 +31,8 @@ from tasks.retries import fail_without_retry
     persist_result=False,
 )
 async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[str, Any] | State:
-    """Load the site, crawl it, store the pages, audit them, and publish the summary."""
+    """Load the site, crawl it, store the pages, audit them, compare with the previous
+    crawl, and publish the summary."""
     try:
         site = load_site(site_id, user_id)
     except (InvalidInput, NotFound) as exc:
@@ -39,5 +48,15 @@ async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[st
         raise
     summary = finish_crawl(crawl_id, outcome)
     summary |= audit_crawl(crawl_id, outcome)
+    summary = record_changes(crawl_id, compare_with_previous(crawl_id))
     publish_crawl_summary(site, summary)
     return summary
+
+
+def compare_with_previous(crawl_id: int) -> dict[str, Any]:
+    """What changed since the site's previous crawl; a failed comparison (after its
+    retries) is reported in the summary rather than failing a crawl that succeeded."""
+    state = detect_changes(crawl_id, return_state=True)
+    if state.is_completed():
+        return state.result(_sync=True)  # a plain call: this helper is not a coroutine
+    return {"error": state.message or "change detection failed"}

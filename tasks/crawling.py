@@ -134,3 +134,9 @@ def finish_crawl(crawl_id: int, outcome: CrawlOutcome) -> dict[str, Any]:
 @task(name="record-crawl-failure", retries=2, retry_delay_seconds=1)
 def record_failure(crawl_id: int, error: str) -> None:
     storage.fail_crawl(flow_engine(), crawl_id=crawl_id, error=error)
+
+
+@task(name="record-changes", **RETRY_OPTIONS)
+def record_changes(crawl_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Put the change summary into the crawl's summary, where the job's result is read."""
+    return storage.merge_summary(flow_engine(), crawl_id=crawl_id, extra={"changes": changes})

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, or_, select
 from seology.db.engine import flow_engine, session_scope
 from seology.db.models import Crawl, Issue, Page, Report, Site
 from seology.logs import get_logger
+from tasks.charts import month_chart_svg, svg_data_uri
 from tasks.reports import artifact_key
 from tasks.usage import (
     dialect_insert,
@@ -105,6 +106,21 @@ def _counts(frame: pd.DataFrame, by: str, value: str) -> dict[str, int]:
     return {str(key): int(count) for key, count in totals.items()}
 
 
+def month_chart(crawls: pd.DataFrame, *, tz: str, title: str) -> str:
+    """The SVG chart of the month's completed crawls: health score and pages per crawl."""
+    import pandas as pd
+
+    done = crawls[crawls["status"] == "completed"].sort_values("finished_at")
+    finished = pd.to_datetime(done["finished_at"], utc=True).dt.tz_convert(tz)
+    health = pd.to_numeric(done["health_score"], errors="coerce")
+    return month_chart_svg(
+        [moment.strftime("%b %d") for moment in finished],
+        [_number(score) for score in health],
+        [int(pages) for pages in pd.to_numeric(done["pages_crawled"])],
+        title=title,
+    )
+
+
 # --- reading the month -----------------------------------------------------------------
 
 
@@ -169,6 +185,7 @@ def monthly_reports(engine: Engine, *, period: str, tz: str) -> list[SiteReport]
     for site in report_sites(engine, end=end, crawled=crawled):
         site_crawls = crawls[crawls["site_id"] == site.id]
         numbers = site_month_numbers(site_crawls, frames["status_counts"], frames["issue_counts"])
+        numbers["chartSvg"] = month_chart(site_crawls, tz=tz, title=f"{site.name}: {period}")
         reports.append(
             SiteReport(
                 site_id=site.id,
@@ -231,8 +248,15 @@ def report_markdown(report: SiteReport) -> str:
         f"# {_cell(report.site_name)}: {report.period}\n\n{report.site_url}\n\n"
         f"{_table(('figure', 'value'), figures)}\n\n## Issues by severity\n\n"
         f"{_table(('severity', 'issues'), severity)}\n\n## Issues by check\n\n"
-        f"{_table(('check', 'issues'), checks)}\n"
+        f"{_table(('check', 'issues'), checks)}\n{_chart_markdown(n.get('chartSvg'))}"
     )
+
+
+def _chart_markdown(svg: str | None) -> str:
+    """The chart as an inline image: the Prefect UI renders markdown images by URL only."""
+    if not svg:
+        return ""
+    return f"\n## Health score and pages per crawl\n\n![chart]({svg_data_uri(svg)})\n"
 
 
 # --- the Prefect tasks -----------------------------------------------------------------

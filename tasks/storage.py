@@ -190,6 +190,15 @@ def _status_counts(session: Any, crawl_id: int) -> dict[str, int]:
     return {str(code) if code is not None else "none": count for code, count in rows}
 
 
+def merge_summary(engine: Engine, *, crawl_id: int, extra: dict[str, Any]) -> dict[str, Any]:
+    """Add keys to the crawl's stored summary (the job's result); return the whole of it."""
+    with session_scope(engine) as session:
+        crawl = session.get(Crawl, crawl_id)
+        assert crawl is not None  # created by begin_crawl in this run
+        crawl.summary = {**(crawl.summary or {}), **extra}
+        return dict(crawl.summary)
+
+
 def unreachable_start_error(engine: Engine, *, crawl_id: int) -> str | None:
     """Why nothing could be fetched, when every URL of the crawl failed; else None."""
     with session_scope(engine) as session:

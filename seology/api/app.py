@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seology import __version__
-from seology.api.routes import audit, health, jobs, sites
+from seology.api.routes import analysis, audit, health, jobs, reports, sites
 from seology.db.engine import make_engine
 from seology.errors import AuthenticationFailed, SeologyError
 from seology.settings import Settings, get_settings
@@ -29,8 +29,10 @@ logger = logging.getLogger("seology.api")
 ROUTERS = (
     health.router,
     sites.router,
+    analysis.router,
     jobs.router,
     audit.router,
+    reports.router,
 )
 
 HTTP_ERROR_CODES = {

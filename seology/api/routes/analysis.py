@@ -1,0 +1,104 @@
+"""`GET /api/sites/{id}/analysis`: the latest action plan of a site, and what it cost.
+
+The owner of the site (or the admin) reads the newest analysis, whichever engine wrote
+it; another user's site is a 404 like an unknown one, and so is a site never analysed,
+with a message that says how to get one.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seology.api.deps import Caller, CallerDep, SessionDep
+from seology.api.routes.sites import NOT_FOUND, SiteId
+from seology.api.schemas import ERROR_RESPONSES, ApiModel, Timestamp
+from seology.db.models import Analysis, Site
+from seology.errors import NotFound
+from seology.services import sites
+from tasks.analysis import SiteAnalysis
+
+router = APIRouter(prefix="/api/sites", tags=["analysis"], responses=ERROR_RESPONSES)
+
+
+class AnalysisNotFound(NotFound):
+    """The site has no analysis yet: enqueue one with POST /api/jobs/analysis."""
+
+
+class AnalysisUsageOut(ApiModel):
+    """Tokens of every answer billed, and the cost estimated from list prices (USD)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+
+
+class AnalysisOut(ApiModel):
+    id: int
+    job_id: str
+    site_id: int
+    crawl_id: int | None
+    engine: str
+    model: str | None
+    created_at: Timestamp
+    usage: AnalysisUsageOut
+    plan: SiteAnalysis
+
+    @classmethod
+    def of(cls, row: Analysis) -> AnalysisOut:
+        """The public view of an `Analysis` row; its plan validated as a `SiteAnalysis`."""
+        return cls(
+            id=row.id,
+            job_id=row.flow_run_id,
+            site_id=row.site_id,
+            crawl_id=row.crawl_id,
+            engine=row.engine,
+            model=row.model,
+            created_at=row.created_at,
+            usage=AnalysisUsageOut(
+                input_tokens=row.input_tokens,
+                output_tokens=row.output_tokens,
+                cache_read_tokens=row.cache_read_tokens,
+                cache_write_tokens=row.cache_write_tokens,
+                cost_usd=row.cost_usd,
+            ),
+            plan=SiteAnalysis.model_validate(row.result),
+        )
+
+
+class AnalysisEnvelope(ApiModel):
+    analysis: AnalysisOut
+
+
+@router.get("/{site_id}/analysis", response_model=AnalysisEnvelope, responses=NOT_FOUND)
+def get_latest_analysis(
+    site_id: SiteId, caller: CallerDep, session: SessionDep
+) -> AnalysisEnvelope:
+    """The site's newest analysis: the plan, the engine and model, tokens and cost."""
+    site = _site_of(caller, session, site_id)
+    row = latest_analysis(session, site_id=site.id)
+    if row is None:
+        raise AnalysisNotFound(
+            f"Site {site.id} has no analysis yet; enqueue one with POST /api/jobs/analysis."
+        )
+    return AnalysisEnvelope(analysis=AnalysisOut.of(row))
+
+
+def latest_analysis(session: Session, *, site_id: int) -> Analysis | None:
+    """The site's newest analysis; the highest id breaks a tie of creation times."""
+    return session.scalar(
+        select(Analysis)
+        .where(Analysis.site_id == site_id)
+        .order_by(Analysis.created_at.desc(), Analysis.id.desc())
+        .limit(1)
+    )
+
+
+def _site_of(caller: Caller, session: Session, site_id: int) -> Site:
+    """The site, looked up as the admin or as its owner (another user's is a 404)."""
+    if caller.user is None:
+        return sites.get_site_any(session=session, site_id=site_id)
+    return sites.get_site(session=session, user_id=caller.user.id, site_id=site_id)

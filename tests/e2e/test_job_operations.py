@@ -20,27 +20,33 @@ from tests.e2e.conftest import Stack, free_port, wait_for_job
 pytestmark = pytest.mark.e2e
 
 
+def patch_pool(stack: Stack, body: dict) -> None:
+    """Change the pool, insisting: a busy SQLite server may answer 503 for a moment."""
+    url = f"{stack.prefect_api_url}/work_pools/seology"
+    for _ in range(20):
+        try:
+            if httpx.patch(url, json=body, timeout=10).status_code == 204:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"could not update the pool with {body}")
+
+
 @contextmanager
 def pool_paused(stack: Stack, concurrency: int | None = None) -> Iterator[None]:
     """Hold the worker back: runs stay SCHEDULED until the pool is resumed."""
-    api = stack.prefect_api_url
-    httpx.patch(f"{api}/work_pools/seology", json={"is_paused": True}, timeout=10)
+    patch_pool(stack, {"is_paused": True})
     if concurrency is not None:
-        httpx.patch(
-            f"{api}/work_pools/seology", json={"concurrency_limit": concurrency}, timeout=10
-        )
+        patch_pool(stack, {"concurrency_limit": concurrency})
     try:
         yield
     finally:
-        httpx.patch(f"{api}/work_pools/seology", json={"is_paused": False}, timeout=10)
+        patch_pool(stack, {"is_paused": False})
 
 
 def restore_pool(stack: Stack) -> None:
-    httpx.patch(
-        f"{stack.prefect_api_url}/work_pools/seology",
-        json={"concurrency_limit": 5, "is_paused": False},
-        timeout=10,
-    )
+    patch_pool(stack, {"concurrency_limit": 5, "is_paused": False})
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
 """monthly-report: each site's month, and fresh usage counters (`monthly-report/monthly`).
 
 The cron fires at 00:00 on the 1st in `SEOLOGY_TIMEZONE` and reports the month that just
-ended; pass `period="YYYY-MM"` to report (or re-report) any month: a re-run overwrites
-that month's reports. Usage rows are per month, so opening the new month's zeroed rows
-is the reset; the reported month's rows stay as history.
+ended: crawl numbers from the app database, then each site's jobs of the month from the
+Prefect API. Pass `period="YYYY-MM"` to report (or re-report) any month: a re-run
+overwrites that month's reports. Usage rows are per month, so opening the new month's
+zeroed rows is the reset; the reported month's rows stay as history.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from prefect.states import State
 
 from seology.errors import InvalidInput
 from seology.settings import get_settings
-from tasks.monthly import compute_monthly_reports, open_usage, publish_report, store_reports
+from tasks.monthly import (
+    add_job_numbers,
+    compute_monthly_reports,
+    open_usage,
+    publish_report,
+    store_reports,
+)
 from tasks.retries import fail_without_retry
 from tasks.usage import current_period, previous_period, validate_period
 
@@ -35,6 +42,7 @@ def monthly_report(period: str | None = None) -> dict[str, Any] | State:
     except InvalidInput as exc:
         return fail_without_retry(exc.message)
     reports = compute_monthly_reports(period, tz)
+    reports = add_job_numbers(reports, period, tz)
     store_reports(str(flow_run.id), reports)
     for report in reports:
         publish_report(report)

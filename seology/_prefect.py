@@ -61,8 +61,14 @@ def job_filter(
     ended_before: datetime | None = None,
     idempotency_key: str | None = None,
     top_level_only: bool = False,
+    expected_after: datetime | None = None,
+    expected_before: datetime | None = None,
 ) -> FlowRunFilter:
-    """A filter on our runs (tagged `seology`), narrowed by the given criteria."""
+    """A filter on our runs (tagged `seology`), narrowed by the given criteria.
+
+    `expected_after` / `expected_before` bound the expected start time (the scheduled
+    time of a queued run) and, as in Prefect, both are inclusive.
+    """
     from prefect.client.schemas import filters as f
     from prefect.client.schemas.objects import StateType
 
@@ -76,6 +82,10 @@ def job_filter(
         criteria["idempotency_key"] = f.FlowRunFilterIdempotencyKey(any_=[idempotency_key])
     if top_level_only:
         criteria["parent_task_run_id"] = f.FlowRunFilterParentTaskRunId(is_null_=True)
+    if expected_after is not None or expected_before is not None:
+        criteria["expected_start_time"] = f.FlowRunFilterExpectedStartTime(
+            after_=expected_after, before_=expected_before
+        )
     return f.FlowRunFilter(**criteria)
 
 

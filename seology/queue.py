@@ -35,6 +35,7 @@ from seology.jobs import (
     STATE_TYPES_BY_STATUS,
     Job,
     JobStatus,
+    iso_utc,
     job_tags,
     tag_value,
 )
@@ -241,6 +242,46 @@ async def list_jobs(
             offset=offset,
         )
     return [to_job(run) for run in runs]
+
+
+async def site_job_history(site_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The site's jobs expected to start in [start, end), oldest first, as JSON records.
+
+    For the monthly report: a job belongs to the period it was scheduled in (its
+    expected start time, which the queue sets), since a run cancelled while queued has
+    no start or end time at all. A record is the job's public shape (`Job`, snake_case)
+    plus `expected_start_time`. Pages of `MAX_LIST_LIMIT` are read by id, a stable
+    order; Prefect's time bounds are inclusive, so a run at exactly `end` is left to the
+    next period here.
+    """
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    flow_runs = job_filter(
+        tags=[f"site:{site_id}"], expected_after=start, expected_before=end, top_level_only=True
+    )
+    runs: dict[str, FlowRun] = {}
+    offset = 0
+    async with prefect_client() as client:
+        while True:
+            page = await client.read_flow_runs(
+                flow_run_filter=flow_runs, sort=FlowRunSort.ID_DESC, limit=MAX_LIST_LIMIT,
+                offset=offset,
+            )  # fmt: skip
+            runs.update((str(run.id), run) for run in page)
+            if len(page) < MAX_LIST_LIMIT:
+                break
+            offset += MAX_LIST_LIMIT
+    in_period = sorted(
+        (run for run in runs.values() if run.expected_start_time and run.expected_start_time < end),
+        key=lambda run: (run.expected_start_time, str(run.id)),
+    )
+    return [
+        {
+            **to_job(run).model_dump(mode="json"),
+            "expected_start_time": iso_utc(run.expected_start_time),
+        }
+        for run in in_period
+    ]
 
 
 # --- stats -----------------------------------------------------------------------------

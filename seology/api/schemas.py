@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 from seology.db.models import Site
+from seology.jobs import Job
 
 
 def iso_utc(value: datetime) -> str:
@@ -50,7 +51,9 @@ class SiteCreate(ApiModel):
 
 
 class SiteUpdate(ApiModel):
-    monitoring_enabled: bool
+    # Strict: lax pydantic took `0`, `"no"` or `"off"` for a boolean the schema
+    # declares as `true`/`false` (found by schemathesis).
+    monitoring_enabled: bool = Field(strict=True)
 
 
 class SiteOut(ApiModel):
@@ -88,8 +91,62 @@ class Health(ApiModel):
     database: str
 
 
+class JobEnvelope(ApiModel):
+    """`{"job": {...}}`: one job, as the status, cancel and retry routes answer."""
+
+    job: Job
+
+
+class JobList(ApiModel):
+    jobs: list[Job]
+
+
+class JobCounts(ApiModel):
+    pending: int
+    processing: int
+    completed: int
+    failed: int
+    cancelled: int
+    total: int
+
+
+class TypeStats(JobCounts):
+    avg_duration_seconds: float | None = Field(
+        description="Mean run time of the latest completed jobs of this type"
+    )
+
+
+class JobStats(JobCounts):
+    """Counts by status, overall and per job type (`GET /api/jobs/stats`)."""
+
+    by_type: dict[str, TypeStats]
+
+
 # The error responses every route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorBody, "description": "No token, or a token we do not know"},
     422: {"model": ErrorBody, "description": "The request does not validate"},
 }
+
+#: What each error status means in this API (DESIGN.md §5), for `error_responses`.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "A body that is not JSON, or input the schema cannot express",
+    401: "No token, or a token we do not know",
+    403: "Not allowed for this caller (admin-only, or the admin where a user is needed)",
+    404: "Unknown id, or another user's",
+    409: "The job's state forbids the operation",
+    422: "The request does not validate",
+    503: "The Prefect API or the app database is unreachable; try again shortly",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses=` entries in the error shape for `statuses`.
+
+    Declaring every status a route can answer keeps the document honest: clients
+    generated from it (and schemathesis, tests/e2e/test_api_schema.py) expect no others.
+    """
+    return {
+        status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }

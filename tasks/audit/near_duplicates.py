@@ -17,13 +17,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tasks.audit.checks import crawl_check, listing
 from tasks.audit.config import SIMHASH_BITS, AuditConfig
 from tasks.audit.index import SiteIndex
 from tasks.audit.model import Detail
+
+if TYPE_CHECKING:
+    # numpy is imported by the functions that use it: at module level it cost ~0.25 s
+    # of the ~2 s CPU a crawl's flow-run process spends before its first line
+    # (bench/latency; DESIGN.md §8, import-light flow modules).
+    import numpy as np
 
 
 def band_layout(bands: int) -> list[tuple[int, int]]:
@@ -38,6 +43,8 @@ def band_layout(bands: int) -> list[tuple[int, int]]:
 
 def near_pairs(fingerprints: np.ndarray, max_bits: int) -> dict[tuple[int, int], int]:
     """`{(i, j): distance}` for every i < j whose fingerprints differ in ≤ `max_bits`."""
+    import numpy as np
+
     found: dict[tuple[int, int], int] = {}
     for shift, width in band_layout(max_bits + 1):
         keys = (fingerprints >> np.uint64(shift)) & np.uint64((1 << width) - 1)
@@ -54,6 +61,8 @@ def _pairs_in_runs(
     found: dict[tuple[int, int], int],
 ) -> None:
     """Compare each item with the next 1, 2, … items of its run of equal band keys."""
+    import numpy as np
+
     offset = 1
     while offset < len(order):
         same = sorted_keys[offset:] == sorted_keys[:-offset]
@@ -76,6 +85,8 @@ def _text_groups(index: SiteIndex) -> tuple[list[list[str]], np.ndarray]:
             groups[page.text_hash].append(page.url)
             prints.setdefault(page.text_hash, int(page.fingerprint, 16))
     hashes = list(groups)
+    import numpy as np
+
     return [groups[h] for h in hashes], np.array([prints[h] for h in hashes], dtype=np.uint64)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine
@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from seology import queue
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
+from seology.api.schemas import JobEnvelope, JobList, JobStats, error_responses
 from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=error_responses(401, 422, 503))
 EngineDep = Annotated[Engine, Depends(get_engine)]
 IdempotencyKey = Annotated[
     str | None,
@@ -30,6 +31,17 @@ IdempotencyKey = Annotated[
     ),
 ]
 MAX_PAGES_LIMIT = 10_000
+# A str, validated by `seology.queue` (422 `invalid_job_id`); the format tells clients
+# (and schemathesis) that anything but a UUID is malformed.
+JobId = Annotated[
+    str,
+    Path(
+        description="The job's id: its Prefect flow run UUID.", json_schema_extra={"format": "uuid"}
+    ),
+]
+#: The answers of an operation on one job, besides 200 and the router's.
+ONE_JOB = error_responses(404)
+CHANGE_JOB = error_responses(404, 409)
 
 
 class _CamelModel(BaseModel):
@@ -54,6 +66,17 @@ class EnqueueResponse(_CamelModel):
     deduplicated: bool = False
 
 
+#: An enqueue answers 200 instead of 202 when it returns a job that already exists.
+ENQUEUE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": EnqueueResponse,
+        "description": "An existing job: same Idempotency-Key, or a crawl of the site "
+        "already pending or running (`deduplicated: true`)",
+    },
+    **error_responses(400, 403, 404),
+}
+
+
 def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
     """202 for a new job; 200 when an existing job is returned instead."""
     if answer.deduplicated:
@@ -67,7 +90,11 @@ def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
 
 
 @router.post(
-    "/crawl", status_code=202, response_model=EnqueueResponse, response_model_by_alias=True
+    "/crawl",
+    status_code=202,
+    response_model=EnqueueResponse,
+    response_model_by_alias=True,
+    responses=ENQUEUE_RESPONSES,
 )
 async def enqueue_crawl(
     body: CrawlRequest,
@@ -91,7 +118,11 @@ async def enqueue_crawl(
 
 
 @router.post(
-    "/analysis", status_code=202, response_model=EnqueueResponse, response_model_by_alias=True
+    "/analysis",
+    status_code=202,
+    response_model=EnqueueResponse,
+    response_model_by_alias=True,
+    responses=ENQUEUE_RESPONSES,
 )
 async def enqueue_analysis(
     body: AnalysisRequest,
@@ -114,7 +145,7 @@ def _job_body(job: Job) -> dict[str, Any]:
     return {"job": job.model_dump(by_alias=True, mode="json")}
 
 
-@router.get("")
+@router.get("", responses={200: {"model": JobList}})
 async def list_jobs(
     caller: CallerDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
@@ -132,26 +163,26 @@ async def list_jobs(
     return {"jobs": [job.model_dump(by_alias=True, mode="json") for job in jobs]}
 
 
-@router.get("/stats")
+@router.get("/stats", responses={200: {"model": JobStats}})
 async def job_stats(caller: CallerDep) -> dict[str, Any]:
     """Counts by status and type, with average durations; global with the admin secret."""
     return await queue.get_stats(user_id=caller.user_id)
 
 
-@router.get("/{job_id}/status")
-async def job_status(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{job_id}/status", responses={200: {"model": JobEnvelope}, **ONE_JOB})
+async def job_status(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
     """The job: status, attempts, progress, and its result or error once it has ended."""
     return _job_body(await queue.get_job(job_id, user_id=caller.user_id, engine=engine))
 
 
-@router.post("/{job_id}/cancel")
-async def cancel_job(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.post("/{job_id}/cancel", responses={200: {"model": JobEnvelope}, **CHANGE_JOB})
+async def cancel_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
     """Cancel a pending job at once, or stop a running one (409 once it has ended)."""
     return _job_body(await queue.cancel_job(job_id, user_id=caller.user_id, engine=engine))
 
 
-@router.post("/{job_id}/retry")
-async def retry_job(job_id: str, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.post("/{job_id}/retry", responses={200: {"model": JobEnvelope}, **CHANGE_JOB})
+async def retry_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
     """Run a failed or cancelled job again, as the same job (409 otherwise)."""
     return _job_body(await queue.retry_job(job_id, user_id=caller.user_id, engine=engine))
 
@@ -160,7 +191,7 @@ class CleanupRequest(_CamelModel):
     days_old: int = Field(ge=1, le=36_500, description="Delete finished jobs older than this.")
 
 
-@router.post("/cleanup")
+@router.post("/cleanup", responses=error_responses(400, 403))
 async def cleanup(body: CleanupRequest, _admin: AdminDep, engine: EngineDep) -> dict[str, int]:
     """Delete finished jobs older than `daysOld` days and their outputs (admin only)."""
     return {"deleted": await queue.cleanup(body.days_old, engine=engine)}

@@ -21,11 +21,14 @@ from seology.api.schemas import (
     SiteList,
     SiteOut,
     SiteUpdate,
+    error_responses,
 )
 from seology.db.models import Site
 from seology.services import sites
 
-router = APIRouter(prefix="/api/sites", tags=["sites"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/sites", tags=["sites"], responses={**ERROR_RESPONSES, **error_responses(503)}
+)
 
 # Our ids are 32-bit integers (PostgreSQL `integer`): anything else is malformed (422).
 SiteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The site's id")]
@@ -70,7 +73,9 @@ def get_site(site_id: SiteId, caller: CallerDep, session: SessionDep) -> SiteEnv
     return SiteEnvelope(site=SiteOut.of(_site_of(caller, session, site_id)))
 
 
-@router.patch("/{site_id}", response_model=SiteEnvelope, responses=NOT_FOUND)
+@router.patch(
+    "/{site_id}", response_model=SiteEnvelope, responses={**NOT_FOUND, **error_responses(400)}
+)
 def update_site(
     site_id: SiteId, body: SiteUpdate, caller: CallerDep, session: SessionDep
 ) -> SiteEnvelope:

@@ -1,0 +1,317 @@
+"""Load: 500 crawl jobs from 20 concurrent clients on PostgreSQL with 3 workers.
+
+    .venv/bin/python -m bench.load.run                      # needs PostgreSQL (see below)
+    .venv/bin/python -m bench.load.run --jobs 100 --clients 10 --postgres postgresql://…
+
+Starts `seology up --postgres URL --postgres-prefix seology_bench_<random> --workers 3`
+(URL: `--postgres`, else SEOLOGY_TEST_POSTGRES_URL, else postgres@127.0.0.1:5432) and
+drops both databases at the end. Serves 10 small local sites (5 pages each), creates 5
+users who each add all 10, then 20 client threads enqueue the jobs over the job API
+(`maxPages` 3, each with its own `Idempotency-Key`, so a retried POST cannot make a
+second job), and waits until every job has ended. Then checks, and prints as PASS/FAIL:
+every job COMPLETED; none lost (the admin listing holds exactly the enqueued ids); none
+run twice (attempts 1; each flow run id has one `crawls` row and each of its pages
+once); no 5xx from the job API. Prints enqueue latency p50/p95/p99, enqueue → running
+(`createdAt` → `startedAt`; under a backlog this is queueing time), jobs per minute,
+and then the job API under 50 concurrent status pollers (requests/s, p50/p99).
+
+The ceiling is the CPU: on 2 cores a crawl job costs a few CPU-seconds of flow process,
+so expect ~20–35 jobs a minute whatever the worker count (PERFORMANCE.md). Figures are
+printed, never asserted; quote them with the load average printed alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+import psycopg
+
+from bench.latency.stack import (
+    BenchStack,
+    load_average,
+    local_stack,
+    parse_env,
+    percentile,
+    stop_on_sigterm,
+)
+from seology.testing.sites import SiteServer, generate_site
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+SITES, USERS, PAGES, MAX_PAGES = 10, 5, 5, 3
+ENDED = ("COMPLETED", "FAILED", "CANCELLED")
+#: A POST that fails on the way (timeout, 5xx) is sent again with the same key.
+ENQUEUE_TRIES = 3
+
+
+@dataclass
+class Tally:
+    """What the clients saw: latencies, status codes, job ids (thread-safe appends)."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    job_ids: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, seconds: float, status: int) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            self.statuses[status] += 1
+
+    @property
+    def server_errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 500)
+
+
+def timed(tally: Tally, call: Callable[[], httpx.Response]) -> httpx.Response | None:
+    started = time.monotonic()
+    try:
+        response = call()
+    except httpx.HTTPError:
+        tally.record(time.monotonic() - started, 599)  # no answer at all
+        return None
+    tally.record(time.monotonic() - started, response.status_code)
+    return response
+
+
+# --- set-up ----------------------------------------------------------------------------
+
+
+def make_users(stack: BenchStack, sites: list[SiteServer]) -> list[tuple[str, list[int]]]:
+    """USERS users, each owning every site: (token, site ids)."""
+    users = []
+    for n in range(USERS):
+        token = stack.new_user(f"load-{n}")
+        with stack.client(token) as client:
+            ids = [
+                client.post("/api/sites", json={"url": s.base_url + "/"}).json()["id"]
+                for s in sites
+            ]
+        users.append((token, ids))
+    return users
+
+
+# --- enqueue ---------------------------------------------------------------------------
+
+
+def enqueue_one(client: httpx.Client, site_id: int, tally: Tally) -> None:
+    key = uuid.uuid4().hex
+    body = {"siteId": site_id, "maxPages": MAX_PAGES}
+    for _ in range(ENQUEUE_TRIES):
+        response = timed(
+            tally,
+            lambda: client.post("/api/jobs/crawl", json=body, headers={"Idempotency-Key": key}),
+        )
+        if response is not None and response.status_code in (200, 202):
+            with tally.lock:
+                tally.job_ids.append(response.json()["jobId"])
+            return
+    raise SystemExit(f"enqueue failed {ENQUEUE_TRIES} times: {tally.statuses}")
+
+
+def enqueue_all(stack: BenchStack, users: list, jobs: int, clients: int) -> tuple[Tally, float]:
+    tally = Tally()
+    per_client = [jobs // clients + (1 if n < jobs % clients else 0) for n in range(clients)]
+
+    def client_run(n: int) -> None:
+        token, site_ids = users[n % len(users)]
+        rng = random.Random(n)  # spreads the load; not crypto
+        with stack.client(token) as client:
+            for _ in range(per_client[n]):
+                enqueue_one(client, rng.choice(site_ids), tally)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client_run, range(clients)))
+    return tally, time.monotonic() - started
+
+
+# --- wait and check --------------------------------------------------------------------
+
+
+def all_jobs(stack: BenchStack, admin: str) -> list[dict]:
+    """Every crawl job, through the admin listing, 200 a page."""
+    found: list[dict] = []
+    with stack.client(admin) as client:
+        while True:
+            params = {"type": "crawl", "limit": 200, "offset": len(found)}
+            page = client.get("/api/jobs", params=params).json()["jobs"]
+            found.extend(page)
+            if len(page) < 200:
+                return found
+
+
+def wait_for_all(stack: BenchStack, admin: str, expected: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    with stack.client(admin) as client:
+        while time.monotonic() < deadline:
+            stats = client.get("/api/jobs/stats").json()["byType"]["crawl"]
+            ended = stats["completed"] + stats["failed"] + stats["cancelled"]
+            progress = f"{ended}/{expected} ended ({stats['processing']} running)"
+            if progress != last:
+                print(f"  {time.strftime('%H:%M:%S')} {progress}", flush=True)
+                last = progress
+            if ended >= expected:
+                return
+            time.sleep(5)
+    raise SystemExit(f"not every job ended within {timeout:.0f}s: {last}")
+
+
+def stored_twice(app_url: str, job_ids: list[str]) -> tuple[int, int]:
+    """(flow runs without exactly one crawls row, crawls with a page stored twice)."""
+    with psycopg.connect(app_url) as db:
+        rows = dict(
+            db.execute(
+                "SELECT flow_run_id, COUNT(*) FROM crawls WHERE flow_run_id = ANY(%s) "
+                "GROUP BY flow_run_id",
+                (job_ids,),
+            ).fetchall()
+        )
+        (duplicated,) = db.execute(
+            "SELECT COUNT(*) FROM (SELECT pages.crawl_id FROM pages JOIN crawls "
+            "ON crawls.id = pages.crawl_id WHERE crawls.flow_run_id = ANY(%s) "
+            "GROUP BY pages.crawl_id, pages.url HAVING COUNT(*) > 1) AS twice",
+            (job_ids,),
+        ).fetchone()
+    not_one = sum(1 for job_id in job_ids if rows.get(job_id) != 1)
+    return not_one, duplicated
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- pollers ---------------------------------------------------------------------------
+
+
+def poll(stack: BenchStack, admin: str, job_ids: list[str], pollers: int, seconds: float) -> Tally:
+    """`pollers` threads read random jobs' status for `seconds` (one connection each)."""
+    tally = Tally()
+    stop = time.monotonic() + seconds
+
+    def poller(n: int) -> None:
+        rng = random.Random(n)  # which job to read; not crypto
+        with stack.client(admin, limits=httpx.Limits(max_connections=1)) as client:
+            while time.monotonic() < stop:
+                url = f"/api/jobs/{rng.choice(job_ids)}/status"
+                timed(tally, lambda url=url: client.get(url))
+
+    with ThreadPoolExecutor(pollers) as pool:
+        list(pool.map(poller, range(pollers)))
+    return tally
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def summary(label: str, values: list[float]) -> str:
+    p50, p95, p99 = (percentile(values, p) for p in (50, 95, 99))
+    return (
+        f"{label:<32} p50 {p50:6.2f} s  p95 {p95:6.2f} s  p99 {p99:6.2f} s  "
+        f"max {max(values):6.2f} s"
+    )
+
+
+def check(label: str, ok: bool, detail: str = "") -> bool:
+    print(f"  {'PASS' if ok else 'FAIL'}  {label}{': ' + detail if detail else ''}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--pollers", type=int, default=50)
+    parser.add_argument("--poll-seconds", type=float, default=30.0)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="for all jobs to end")
+    parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    stop_on_sigterm()
+
+    server_url = args.postgres or DEFAULT_POSTGRES
+    prefix = f"seology_bench_{uuid.uuid4().hex[:8]}"
+    options = ("--postgres", server_url, "--postgres-prefix", prefix)
+    options += ("--workers", str(args.workers))
+    sites = [SiteServer(generate_site(PAGES, seed=n)).start() for n in range(SITES)]
+    try:
+        with local_stack(*options, env=parse_env(args.env)) as stack:
+            run(stack, args, app_url=f"{server_url.rsplit('/', 1)[0]}/{prefix}_app", sites=sites)
+    finally:
+        for site in sites:
+            site.stop()
+        with psycopg.connect(server_url, autocommit=True) as db:
+            for suffix in ("prefect", "app"):
+                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+        print(f"dropped {prefix}_prefect and {prefix}_app")
+
+
+def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: list) -> None:
+    admin = next(
+        line.split("=", 1)[1]
+        for line in (stack.home / ".env").read_text().splitlines()
+        if line.startswith("CRON_SECRET=")
+    )
+    print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
+    users = make_users(stack, sites)
+    print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
+
+    began = time.monotonic()
+    enqueued, enqueue_seconds = enqueue_all(stack, users, args.jobs, args.clients)
+    print(f"enqueued {len(enqueued.job_ids)} jobs from {args.clients} clients in "
+          f"{enqueue_seconds:.1f} s ({len(enqueued.job_ids) / enqueue_seconds:.1f}/s); "
+          f"statuses {dict(enqueued.statuses)}")  # fmt: skip
+    print(summary("enqueue (POST /api/jobs/crawl)", enqueued.latencies), flush=True)
+    wait_for_all(stack, admin, len(enqueued.job_ids), args.timeout)
+    wall = time.monotonic() - began
+    print(f"all ended {wall:.0f} s after the first enqueue; load average {load_average()}")
+
+    jobs = all_jobs(stack, admin)
+    ids = set(enqueued.job_ids)
+    listed = {job["id"] for job in jobs}
+    not_one, duplicated = stored_twice(app_url, sorted(ids))
+    statuses = Counter(job["status"] for job in jobs)
+    attempts = Counter(job["attempts"] for job in jobs)
+    print("\nchecks")
+    check("every job COMPLETED", statuses == {"COMPLETED": len(ids)}, str(dict(statuses)))
+    check("none lost, none extra", listed == ids, f"{len(listed)} listed, {len(ids)} enqueued")
+    check("none run twice: attempts 1", set(attempts) == {1}, str(dict(attempts)))
+    check("one crawls row per flow run", not_one == 0, f"{not_one} without exactly one")
+    check("each page stored once", duplicated == 0, f"{duplicated} pages stored twice")
+    check("no 5xx from the job API", enqueued.server_errors == 0, str(dict(enqueued.statuses)))
+
+    starts = [
+        (parse_time(j["startedAt"]) - parse_time(j["createdAt"])).total_seconds()
+        for j in jobs
+        if j["startedAt"]
+    ]
+    first = min(parse_time(j["createdAt"]) for j in jobs)
+    last = max(parse_time(j["completedAt"]) for j in jobs if j["completedAt"])
+    minutes = (last - first).total_seconds() / 60
+    print("\nfigures")
+    print(summary("enqueue → running (backlog)", starts))
+    print(f"{'throughput':<32} {len(jobs) / minutes:.1f} jobs/min "
+          f"({len(jobs)} jobs, first created → last completed {minutes:.1f} min)")  # fmt: skip
+
+    polled = poll(stack, admin, sorted(ids), args.pollers, args.poll_seconds)
+    rate = len(polled.latencies) / args.poll_seconds
+    print(summary(f"status poll, {args.pollers} pollers", polled.latencies))
+    print(f"{'status poll throughput':<32} {rate:.0f} requests/s; statuses "
+          f"{dict(polled.statuses)}; load average {load_average()}")  # fmt: skip
+    check("no 5xx under pollers", polled.server_errors == 0)
+
+
+if __name__ == "__main__":
+    main()

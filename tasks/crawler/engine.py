@@ -17,11 +17,11 @@ already started fetches it again (its record needs the final page).
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from tasks.crawler import robots, sitemaps
 from tasks.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
 from tasks.crawler.parse import parse_page
 from tasks.crawler.politeness import HostGate
+from tasks.crawler.pool import ParserPool
 from tasks.crawler.records import CrawlOutcome, PageRecord
 from tasks.crawler.safety import check_target
 from tasks.crawler.urls import is_internal, normalize_url, site_host
@@ -112,10 +113,12 @@ async def crawl(
     await check_target(start, allow_private=config.allow_private_targets)
     started = time.monotonic()
     outcome = CrawlOutcome(start_url=start)
-    with _parser_pool(config.parser_processes) as pool:
-        async with Fetcher(config.fetch_settings()) as fetcher:
-            run = _Crawl(config, start, fetcher, pool, outcome, on_batch, on_progress)
-            await run.execute()
+    async with (
+        _parser_pool(config.parser_processes) as pool,
+        Fetcher(config.fetch_settings()) as fetcher,
+    ):
+        run = _Crawl(config, start, fetcher, pool, outcome, on_batch, on_progress)
+        await run.execute()
     outcome.duration_seconds = round(time.monotonic() - started, 3)
     get_logger().info(
         f"Crawled {outcome.pages_crawled} URLs of {start} in {outcome.duration_seconds} s "
@@ -132,7 +135,7 @@ class _Crawl:
         config: CrawlConfig,
         start: str,
         fetcher: Fetcher,
-        pool: Executor | None,
+        pool: ParserPool | None,
         outcome: CrawlOutcome,
         on_batch: OnBatch,
         on_progress: OnProgress | None,
@@ -257,12 +260,9 @@ class _Crawl:
             return {}
         if self.pool is None:
             return parse_page(result.body, final, result.headers)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self.pool, parse_page, result.body, final, result.headers
-            )
-        except Exception as exc:  # a dead worker (BrokenProcessPool) must not end the crawl
+            return await self.pool.parse(result.body, final, result.headers)
+        except Exception as exc:  # a dead worker (ParserDied) must not end the crawl
             get_logger().warning(f"Parser pool failed on {final}: {exc!r}")
             return {"error": f"could not parse HTML: {exc!r}"}
 
@@ -304,38 +304,6 @@ class _Crawl:
                 await self.on_batch(batch)
 
 
-class _InlinePool:
-    """Context manager standing in for "no pool": parse on the event loop (tests)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-class _ProcessPool:
-    """A forkserver process pool, shut down (without waiting for stragglers) on exit.
-
-    forkserver, not fork: the flow runs inside a process with Prefect's background
-    threads, and forking a threaded process can deadlock the child. One worker per
-    core (`processes=None`), created once per crawl; `crawl` shuts it down in a
-    `finally` (the `with` block), cancelling queued pages.
-    """
-
-    def __init__(self, processes: int | None) -> None:
-        context = multiprocessing.get_context("forkserver")
-        # The fork server would otherwise import `__main__` (in a flow run: Prefect and
-        # everything else) and every worker would carry it; parsing needs only this.
-        context.set_forkserver_preload(["tasks.crawler.parse"])
-        self.executor = ProcessPoolExecutor(max_workers=processes, mp_context=context)
-
-    def __enter__(self) -> Executor:
-        return self.executor
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _parser_pool(processes: int | None) -> _InlinePool | _ProcessPool:
-    return _InlinePool() if processes == 0 else _ProcessPool(processes)
+def _parser_pool(processes: int | None) -> AbstractAsyncContextManager[ParserPool | None]:
+    """The crawl's parser processes; `processes=0`: none, parse on the event loop (tests)."""
+    return contextlib.nullcontext() if processes == 0 else ParserPool(processes)

@@ -12,10 +12,13 @@ Every failure becomes `FetchResult.error` text.
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import Any
 
 import httpcore
@@ -103,15 +106,20 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         if self.book.allow_private:
-            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            stream = await self.inner.connect_tcp(
+                host, port, timeout, local_address, socket_options
+            )
+            return KnownSocketStream(stream)
         failure: Exception = httpcore.ConnectError(f"{host} has no usable address")
         for address in await self.book.vetted(host, port):
             try:
-                return await self.inner.connect_tcp(
+                stream = await self.inner.connect_tcp(
                     str(address), port, timeout, local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
+            else:
+                return KnownSocketStream(stream)
         raise failure
 
     async def connect_unix_socket(
@@ -124,6 +132,69 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
+
+
+class KnownSocketStream(httpcore.AsyncNetworkStream):
+    """httpcore's stream, answering "is the idle connection readable?" from a kept socket.
+
+    httpcore's pool asks every idle connection whether the server closed it each time
+    it assigns or releases a request (~35 times a page at 16 connections); the anyio
+    stream answers by rebuilding its whole attribute table (getpeername included)
+    every time. Same answer (a zero-timeout poll of the socket), ~8× cheaper: the
+    crawl's main process spent ~12% of its CPU there.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self.inner = inner
+        self.socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self.inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self.inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> httpcore.AsyncNetworkStream:
+        return KnownSocketStream(await self.inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _readable(self.socket)
+        if info == "socket":
+            return self.socket
+        return self.inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """httpcore's `is_socket_readable`: True for a gone socket, else a zero-timeout poll."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class SetCookieJar(CookieJar):
+    """A cookie jar that looks at a response only when it sets a cookie.
+
+    httpx hands every response to the jar, which first copies all its headers into an
+    `email.message.Message` (~0.4 ms a page) to look for `Set-Cookie`/`Set-Cookie2`.
+    Without either header the stdlib jar would store nothing, so skipping is exact.
+    """
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        headers = getattr(getattr(response, "response", None), "headers", None)
+        if headers is not None and "set-cookie" not in headers and "set-cookie2" not in headers:
+            return
+        super().extract_cookies(response, request)
 
 
 def pinned_transport(backend: PinnedBackend, max_connections: int) -> httpx.AsyncHTTPTransport:
@@ -163,6 +234,7 @@ class Fetcher:
             transport=pinned_transport(PinnedBackend(self.book), settings.max_connections),
             timeout=timeout,
             headers={"User-Agent": settings.user_agent},
+            cookies=SetCookieJar(),
             event_hooks={"response": [_take_location]},
         )
 

@@ -28,7 +28,21 @@ def text_hash(normalised: str) -> str:
 
 def simhash(normalised: str) -> str:
     """64-bit SimHash of the word 3-shingles of `normalised`, as 16 hex digits."""
-    words = normalised.split()
+    return simhash_words(normalised.split())
+
+
+def identity(text: str) -> tuple[int, str, str]:
+    """Word count, `text_hash` and `simhash` of the normalised `text`, splitting it once.
+
+    A 40 KB page has ~4,700 words: each `split` of them costs ~0.3 ms, and normalising,
+    counting and hashing separately split three times.
+    """
+    words = text.lower().split()
+    return len(words), text_hash(" ".join(words)), simhash_words(words)
+
+
+def simhash_words(words: list[str]) -> str:
+    """`simhash` of the words of a normalised text."""
     if not words:
         return "0" * 16
     features = _shingle_hashes(_word_hashes(words))
@@ -47,8 +61,12 @@ def _word_hashes(words: list[str]) -> np.ndarray:
     cache = _WORD_CACHE
     if len(cache) > _WORD_CACHE_LIMIT:
         cache.clear()
-    values = [cache.get(w) or cache.setdefault(w, _hash64(w)) for w in words]
-    return np.array(values, dtype=np.uint64)
+    try:  # most pages only use known words: look them up in C
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    except KeyError:
+        for word in set(words).difference(cache):
+            cache[word] = _hash64(word)
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def _hash64(word: str) -> int:

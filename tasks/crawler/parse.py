@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from tasks.crawler.fingerprint import normalise_text, simhash, text_hash
+from tasks.crawler.fingerprint import identity
 from tasks.crawler.strained import (
     HEADING_TAGS,
     HIDDEN_TAGS,
@@ -79,6 +80,32 @@ def parse_page(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[st
         return {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
 
 
+_FULL_COLLECT_EVERY = 500
+_parsed_in_worker = 0
+
+
+def init_worker() -> None:
+    """Parser-process setup: no automatic cyclic GC (see `parse_in_worker`).
+
+    A soup is a cyclic graph (parent ↔ children) of ~1,000 objects a page. With the
+    default thresholds the collector runs mid-parse, scans the live tree and promotes
+    it to older generations, which then cost more to scan. Freezing the imported
+    modules and collecting the young generation once after each page, when the
+    whole soup is garbage, saves 0.5–1 ms a page (of ~6.5).
+    """
+    gc.freeze()
+    gc.disable()
+
+
+def parse_in_worker(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """`parse_page`, then free the page's soup (its cycles) while it is cheap to find."""
+    global _parsed_in_worker
+    fields = parse_page(body, url, headers)
+    _parsed_in_worker += 1
+    gc.collect(0 if _parsed_in_worker % _FULL_COLLECT_EVERY else 2)
+    return fields
+
+
 def parse_html(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
     """Every HTML-derived PageRecord field of the page at `url`, from one full soup."""
     pairs, text = _prepare(html, headers)
@@ -121,7 +148,7 @@ def _tag_fields(
     fields.update(_meta_fields(soup, _first(pairs, "content-type") or "", in_body))
     fields.update(_head_links(soup, pairs, in_body))
     fields.update(_headings(soup))
-    fields["titles"] = [_text(t) for t in soup.find_all("title") if not t.find_parent("svg")]
+    fields["titles"] = [_text(t) for t in soup.find_all("title") if not _inside(t, "svg")]
     fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
     fields["security_headers"] = _security_headers(pairs)
     fields["images"] = _images(soup)
@@ -184,6 +211,16 @@ def _attr(tag: object, name: str) -> str | None:
 
 def _in_body(tag: Tag) -> bool:
     return tag.find_parent("body") is not None
+
+
+def _inside(tag: Tag, name: str) -> bool:
+    """`tag.find_parent(name) is not None` without building a SoupStrainer (~50 µs)."""
+    parent = tag.parent
+    while parent is not None:
+        if parent.name == name:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _base_href(soup: Finder) -> str | None:
@@ -292,7 +329,7 @@ def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:
                 "target": target,
                 "anchor_text": _text(anchor),
                 "rel": (_attr(anchor, "rel") or "").strip().lower(),
-                "internal": bool(target) and is_internal(target, site),
+                "internal": bool(target) and _is_internal(target, site),
                 "image_alt": _attr(image, "alt"),
             }
         )
@@ -325,6 +362,10 @@ def _link_target(href: str, base: str, origin: str | None) -> str | None:
 @functools.lru_cache(maxsize=16384)
 def _root_relative_target(origin: str, href: str) -> str | None:
     return normalize_url(href, origin)
+
+
+# `is_internal` splits the URL (~15 µs); a site's pages link the same targets over and over.
+_is_internal = functools.lru_cache(maxsize=16384)(is_internal)
 
 
 def _first_image_with_alt(anchor: Tag) -> Tag | None:
@@ -368,9 +409,5 @@ def _text_fields(soup: BeautifulSoup) -> dict[str, Any]:
 
 def _text_identity(text: str) -> dict[str, Any]:
     """Word count, exact hash and SimHash of visible text."""
-    normalised = normalise_text(text)
-    return {
-        "word_count": len(normalised.split()),
-        "text_hash": text_hash(normalised),
-        "text_fingerprint": simhash(normalised),
-    }
+    word_count, digest, fingerprint = identity(text)
+    return {"word_count": word_count, "text_hash": digest, "text_fingerprint": fingerprint}

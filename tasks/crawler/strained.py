@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import Any, Protocol
 
 from bs4 import BeautifulSoup, Tag
+from bs4.builder import LXMLTreeBuilder
 from bs4.filter import ElementFilter
 from lxml import etree
 
@@ -97,6 +98,52 @@ class KeepFieldTags(ElementFilter):
         return False
 
 
+class FieldTreeBuilder(LXMLTreeBuilder):
+    """bs4's lxml tree builder, minus the work the strained soup throws away.
+
+    lxml calls `start`, `data` and `end` for every node; bs4's builder copies the
+    attributes twice (namespace handling) before the soup's filter refuses the tag, and
+    collects every string before the soup drops it. Outside a kept tag (the soup's
+    stack holds only the document) nothing is ever kept, so those events only update
+    `FieldSoup`'s notes; inside kept tags, plain HTML (no namespaces: lxml's HTML
+    parser gives none, and a name or attribute starting with "{" takes bs4's own path)
+    goes to `handle_starttag` with one attribute copy. The tree is bs4's own, node for
+    node: tests/unit/crawler/test_fast_parse.py holds the record to the full soup's.
+    Measured: the strained soup 4.5 → 2.9 ms a page (40 KB pages, 234 tags).
+    """
+
+    soup: FieldSoup
+
+    def start(self, tag: Any, attrib: Any, nsmap: Any = None) -> None:
+        soup = self.soup
+        if nsmap or len(self.nsmaps) > 1 or tag[0] == "{" or tag == "html":
+            super().start(tag, attrib, nsmap or {})
+            return
+        if len(soup.tagStack) <= 1 and tag not in KEEP_TAGS:
+            soup.current_data = []  # bs4 would flush and drop it: no tag is open
+            soup.note_start(tag, attrib)
+            return
+        attrs = self.attribute_dict_class()
+        for key, value in attrib.items():
+            if key[0] == "{":
+                super().start(tag, attrib, {})
+                return
+            attrs[key] = value
+        soup.handle_starttag(tag, None, None, attrs, namespaces=self.active_namespace_prefixes[-1])
+
+    def data(self, content: Any) -> None:
+        if len(self.soup.tagStack) > 1:
+            self.soup.current_data.append(content)
+
+    def end(self, tag: Any) -> None:
+        soup = self.soup
+        if len(soup.tagStack) <= 1 and len(self.nsmaps) == 1 and tag[0] != "{":
+            soup.current_data = []
+            soup.note_end(tag)
+            return
+        super().end(tag)
+
+
 class FieldSoup(BeautifulSoup):
     """A strained soup that also notes what the strained tree cannot show.
 
@@ -106,7 +153,7 @@ class FieldSoup(BeautifulSoup):
     """
 
     def __init__(self, markup: str) -> None:
-        super().__init__(markup, "lxml", parse_only=KeepFieldTags())
+        super().__init__(markup, builder=FieldTreeBuilder, parse_only=KeepFieldTags())
 
     def reset(self) -> None:
         """bs4 resets before each parsing attempt: so do the notes."""
@@ -114,6 +161,17 @@ class FieldSoup(BeautifulSoup):
         self.body_open = 0
         self.html_attrs: dict[str, Any] | None = None
         self.in_body_ids: set[int] = set()
+
+    def note_start(self, name: str, attrs: Any) -> None:
+        """A start tag passed, kept or not: count `<body>`, note the first `<html>`'s attributes."""
+        if name == "body":
+            self.body_open += 1
+        elif name == "html" and self.html_attrs is None:
+            self.html_attrs = dict(attrs or {})
+
+    def note_end(self, name: str) -> None:
+        if name == "body" and self.body_open:
+            self.body_open -= 1
 
     def handle_starttag(
         self,
@@ -124,18 +182,14 @@ class FieldSoup(BeautifulSoup):
         *args: Any,
         **kwargs: Any,
     ) -> Tag | None:
-        if name == "body":
-            self.body_open += 1
-        elif name == "html" and self.html_attrs is None:
-            self.html_attrs = dict(attrs or {})
+        self.note_start(name, attrs)
         tag = super().handle_starttag(name, namespace, nsprefix, attrs, *args, **kwargs)
         if tag is not None and self.body_open:
             self.in_body_ids.add(id(tag))
         return tag
 
     def handle_endtag(self, name: str, nsprefix: str | None = None) -> None:
-        if name == "body" and self.body_open:
-            self.body_open -= 1
+        self.note_end(name)
         super().handle_endtag(name, nsprefix)
 
     def in_body(self, tag: Tag) -> bool:

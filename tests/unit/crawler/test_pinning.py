@@ -145,3 +145,40 @@ def test_failed_lookup_is_retried():
         asyncio.run(book.check("http://flaky.test/"))
     asyncio.run(book.check("http://flaky.test/"))
     assert calls == ["flaky.test", "flaky.test"]
+
+
+def test_idle_connection_readability_matches_httpcore():
+    """KnownSocketStream answers "readable" like httpcore: idle no, closed by peer yes."""
+    import socket
+
+    from tasks.crawler.fetch import _readable
+
+    ours, peer = socket.socketpair()
+    try:
+        assert not _readable(ours)
+        peer.close()
+        assert _readable(ours)
+    finally:
+        ours.close()
+    assert _readable(None)
+    assert _readable(ours)  # closed: fileno() is -1
+
+
+def test_cookies_still_kept():
+    """SetCookieJar skips responses without Set-Cookie, and keeps the ones that set one."""
+    routes = {
+        "/a": html("<p>a</p>", headers={"Set-Cookie": "sid=42; Path=/"}),
+        "/b": html("<p>b</p>"),
+    }
+
+    async def main(server: SiteServer) -> dict[str, str]:
+        settings = FetchSettings(user_agent="t", allow_private=True)
+        async with Fetcher(settings) as fetcher:
+            await fetcher.fetch(server.url("/b"))
+            assert dict(fetcher._client.cookies) == {}
+            await fetcher.fetch(server.url("/a"))
+            await fetcher.fetch(server.url("/b"))
+            return dict(fetcher._client.cookies)
+
+    with SiteServer(routes) as server:
+        assert asyncio.run(main(server)) == {"sid": "42"}

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from seology import queue
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
 from seology.api.schemas import JobEnvelope, JobList, JobStats, error_responses
+from seology.db.models import Site, User
 from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
 
@@ -77,6 +79,22 @@ ENQUEUE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Both enqueue routes: 202 for a new job, 200 (declared in the responses) for a found one.
+ENQUEUE_ROUTE: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": EnqueueResponse,
+    "response_model_by_alias": True,
+    "responses": ENQUEUE_RESPONSES,
+}
+
+
+async def _own_site(session: Session, user: User, site_id: int) -> Site:
+    """The caller's site; another user's is 404 before anything is queued."""
+    return await run_in_threadpool(
+        sites.get_site, session=session, user_id=user.id, site_id=site_id
+    )
+
+
 def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
     """202 for a new job; 200 when an existing job is returned instead."""
     if answer.deduplicated:
@@ -89,13 +107,7 @@ def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
     return body.model_dump(by_alias=True)
 
 
-@router.post(
-    "/crawl",
-    status_code=202,
-    response_model=EnqueueResponse,
-    response_model_by_alias=True,
-    responses=ENQUEUE_RESPONSES,
-)
+@router.post("/crawl", **ENQUEUE_ROUTE)
 async def enqueue_crawl(
     body: CrawlRequest,
     user: CurrentUser,
@@ -104,9 +116,7 @@ async def enqueue_crawl(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Queue a crawl of one of your sites; poll `statusUrl` for its progress."""
-    site = await run_in_threadpool(
-        sites.get_site, session=session, user_id=user.id, site_id=body.site_id
-    )
+    site = await _own_site(session, user, body.site_id)
     answer = await queue.enqueue_crawl(
         site.id,
         user.id,
@@ -117,13 +127,7 @@ async def enqueue_crawl(
     return _enqueued(answer, response)
 
 
-@router.post(
-    "/analysis",
-    status_code=202,
-    response_model=EnqueueResponse,
-    response_model_by_alias=True,
-    responses=ENQUEUE_RESPONSES,
-)
+@router.post("/analysis", **ENQUEUE_ROUTE)
 async def enqueue_analysis(
     body: AnalysisRequest,
     user: CurrentUser,
@@ -132,9 +136,7 @@ async def enqueue_analysis(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Queue an analysis of your site's latest crawl."""
-    site = await run_in_threadpool(
-        sites.get_site, session=session, user_id=user.id, site_id=body.site_id
-    )
+    site = await _own_site(session, user, body.site_id)
     answer = await queue.enqueue_analysis(
         site.id, user.id, priority=body.priority, idempotency_key=idempotency_key
     )

@@ -164,3 +164,20 @@ def html_page(url: str, **fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def seed(app_db) -> Seed:
     return Seed(app_db)
+
+
+async def artifact_markdown(key: str, flow_run_id) -> str | None:
+    """The artifact `key` of this flow run (other tests' sites reuse the same ids)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    artifact_filter = ArtifactFilter(
+        key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+    )
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(artifact_filter=artifact_filter, limit=1)
+    return artifacts[0].data if artifacts else None

@@ -13,24 +13,14 @@ from seology.db.models import Analysis, Usage
 from tasks.analysis import CrawlInfo, SiteAnalysis, save_analysis
 from tasks.storage import SiteInfo
 from tasks.usage import current_period
-from tests.integration.flows.conftest import FEBRUARY, JANUARY, html_page, run, run_count
-
-
-async def _artifact_markdown(key: str, flow_run_id) -> str | None:
-    """The artifact `key` of this flow run (other tests' sites reuse the same ids)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        ArtifactFilter,
-        ArtifactFilterFlowRunId,
-        ArtifactFilterKey,
-    )
-
-    artifact_filter = ArtifactFilter(
-        key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
-    )
-    async with get_client() as client:
-        artifacts = await client.read_artifacts(artifact_filter=artifact_filter, limit=1)
-    return artifacts[0].data if artifacts else None
+from tests.integration.flows.conftest import (
+    FEBRUARY,
+    JANUARY,
+    artifact_markdown,
+    html_page,
+    run,
+    run_count,
+)
 
 
 def _problem_pages(base: str) -> list[dict]:
@@ -63,7 +53,7 @@ def test_analysis_of_latest_completed_crawl(app_db, seed):
     assert {"http.4xx", "title.missing", "content.low_word_count", "indexability.noindex"} <= checks
     assert result["topProblems"] == len(plan.top_problems)
     assert (usage.period, usage.analyses) == (current_period("UTC"), 1)
-    markdown = run(_artifact_markdown(f"analysis-site-{site}", state.state_details.flow_run_id))
+    markdown = run(artifact_markdown(f"analysis-site-{site}", state.state_details.flow_run_id))
     assert markdown is not None
     assert "Pages without a title" in markdown
 

@@ -16,7 +16,7 @@ from seology.settings import get_settings
 from seology.testing.anthropic_server import AnthropicServer, Reply
 from tasks.analysis import SiteAnalysis
 from tasks.claude import CONCURRENCY_LIMIT_NAME, ensure_concurrency_limit
-from tests.integration.flows.conftest import FEBRUARY, html_page, run, run_count
+from tests.integration.flows.conftest import FEBRUARY, artifact_markdown, html_page, run, run_count
 
 MODEL = "claude-haiku-4-5"
 
@@ -53,23 +53,6 @@ async def _ensure_limit(limit: int) -> None:
 
     async with get_client() as client:
         await ensure_concurrency_limit(client, limit=limit)
-
-
-async def _artifact_markdown(key: str, flow_run_id) -> str | None:
-    """The artifact `key` of this flow run (other tests' sites reuse the same ids)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        ArtifactFilter,
-        ArtifactFilterFlowRunId,
-        ArtifactFilterKey,
-    )
-
-    artifact_filter = ArtifactFilter(
-        key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
-    )
-    async with get_client() as client:
-        artifacts = await client.read_artifacts(artifact_filter=artifact_filter, limit=1)
-    return artifacts[0].data if artifacts else None
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +121,7 @@ class TestValidAnswer:
         assert row.cache_write_tokens > 0 or row.cache_read_tokens > 0
         assert row.cost_usd > 0
         assert result["usage"]["costUsd"] == row.cost_usd
-        markdown = run(_artifact_markdown(f"analysis-site-{site}", state.state_details.flow_run_id))
+        markdown = run(artifact_markdown(f"analysis-site-{site}", state.state_details.flow_run_id))
         assert "(claude engine)" in markdown
         assert f"Model `{MODEL}`" in markdown
         assert f"${row.cost_usd:.4f}" in markdown

@@ -45,23 +45,37 @@ def _our_jobs() -> list[object]:
     return [ResourceSpecification({"prefect.resource.id": "prefect.tag.seology"})]
 
 
+def _per_job_trigger(
+    *, expect: set[str], after: set[str] | None = None, within_seconds: int = 0
+) -> object:
+    """A trigger evaluated separately for each of our runs: proactive when it waits for
+    `expect` to follow `after` within a time, reactive (on `expect`) otherwise."""
+    from prefect.events.schemas.automations import EventTrigger, Posture
+
+    return EventTrigger(
+        match=_flow_runs(),
+        match_related=_our_jobs(),
+        after=after or set(),
+        expect=expect,
+        for_each={"prefect.resource.id"},
+        posture=Posture.Proactive if after else Posture.Reactive,
+        threshold=1,
+        within=timedelta(seconds=within_seconds),
+    )
+
+
 def crash_lost_runs(heartbeat_seconds: int) -> AutomationCore:
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.automations import AutomationCore
 
     return AutomationCore(
         name="seology-crash-lost-runs",
         description="A job whose heartbeats stopped lost its worker: mark it crashed.",
-        trigger=EventTrigger(
-            match=_flow_runs(),
-            match_related=_our_jobs(),
+        trigger=_per_job_trigger(
             after={"prefect.flow-run.heartbeat"},
             expect={"prefect.flow-run.heartbeat", *FINAL_EVENTS},
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=timedelta(seconds=MISSED_HEARTBEATS * heartbeat_seconds),
+            within_seconds=MISSED_HEARTBEATS * heartbeat_seconds,
         ),
         actions=[
             ChangeFlowRunState(
@@ -75,20 +89,12 @@ def crash_lost_runs(heartbeat_seconds: int) -> AutomationCore:
 
 def recover_crashed_runs(recover_deployment_id: UUID) -> AutomationCore:
     from prefect.events.actions import RunDeployment
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.automations import AutomationCore
 
     return AutomationCore(
         name="seology-recover-crashed-runs",
         description="Run a crashed job again while it has attempts left, else fail it.",
-        trigger=EventTrigger(
-            match=_flow_runs(),
-            match_related=_our_jobs(),
-            expect={"prefect.flow-run.Crashed"},
-            for_each={"prefect.resource.id"},
-            posture=Posture.Reactive,
-            threshold=1,
-            within=timedelta(0),
-        ),
+        trigger=_per_job_trigger(expect={"prefect.flow-run.Crashed"}),
         actions=[
             RunDeployment(
                 source="selected",
@@ -104,20 +110,15 @@ def recover_crashed_runs(recover_deployment_id: UUID) -> AutomationCore:
 def end_stuck_cancellations(heartbeat_seconds: int) -> AutomationCore:
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.automations import AutomationCore
 
     return AutomationCore(
         name="seology-end-stuck-cancellations",
         description="A job still cancelling long after its worker should have stopped it.",
-        trigger=EventTrigger(
-            match=_flow_runs(),
-            match_related=_our_jobs(),
+        trigger=_per_job_trigger(
             after={"prefect.flow-run.Cancelling"},
-            expect=FINAL_EVENTS,
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=timedelta(seconds=MISSED_HEARTBEATS * heartbeat_seconds),
+            expect=set(FINAL_EVENTS),
+            within_seconds=MISSED_HEARTBEATS * heartbeat_seconds,
         ),
         actions=[
             ChangeFlowRunState(

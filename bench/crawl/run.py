@@ -29,8 +29,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.crawl.nginx import free_port, start_nginx
+from bench.crawl.nginx import start_nginx
 from bench.crawl.site import write_site
+from seology.testing.servers import free_port
 
 ENGINES = {
     "ours": ["-m", "bench.crawl.ours"],

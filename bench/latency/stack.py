@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +21,11 @@ from pathlib import Path
 
 import httpx
 
+from seology.testing.servers import free_port
+
 START_TIMEOUT = 240.0
 #: The stack's own settings start from nothing: no Prefect or Seology variable leaks in.
 OWN_PREFIXES = ("PREFECT_", "SEOLOGY_", "CRON_SECRET", "JOB_")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)

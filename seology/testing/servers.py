@@ -11,6 +11,7 @@ test suite serves its test app (`serve_in_thread`).
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -77,3 +78,10 @@ def _wait_started(server: ThreadedServer, thread: threading.Thread) -> None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def free_port() -> int:
+    """A local TCP port free right now (bound, then released): for servers tests start."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

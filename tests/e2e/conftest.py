@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +21,11 @@ import httpx
 import pytest
 
 from seology.testing.anthropic_server import AnthropicServer
+from seology.testing.servers import free_port
 
 STACK_START_TIMEOUT = 180.0
 #: The model the stack's analyses ask for (asserted on the fake server's requests).
 E2E_ANTHROPIC_MODEL = "claude-sonnet-4-5"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ def _register() -> None:
     from seology.cli.schedules import schedules_app
     from seology.cli.up import up
     from seology.cli.users import tokens_app, users_app
+    from seology.cli.worker import worker
 
     app.command("up")(up)
     app.command("deploy")(deploy)
+    app.command("worker")(worker)
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")

@@ -164,8 +164,8 @@ class LocalStack:
             self._spawn(
                 "worker" if count == 1 else f"worker-{number}",
                 [
-                    sys.executable, "-m", "prefect", "worker", "start",
-                    "--pool", "seology", "--type", "process", "--name", name,
+                    sys.executable, "-m", "seology.cli", "worker",
+                    "--pool", "seology", "--name", name,
                 ],
             )  # fmt: skip
 

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from seology.testing.sites import SiteServer, generate_site
@@ -30,28 +31,34 @@ def _read(path: Path) -> bytes:
         return b""
 
 
-def flow_run_pids(job_id: str) -> list[int]:
-    """The processes running flow run `job_id` (they carry its id in their environment)."""
-    marker = f"PREFECT__FLOW_RUN_ID={job_id}".encode()
-    return [pid for pid, proc in _processes() if marker in _read(proc / "environ").split(b"\0")]
+def flow_run_pid(stack: Stack, job_id: str) -> int:
+    """The process running flow run `job_id`, as its worker reported it to Prefect."""
+    response = httpx.get(f"{stack.prefect_api_url}/flow_runs/{job_id}", timeout=10)
+    response.raise_for_status()
+    pid = response.json()["infrastructure_pid"]
+    assert pid, "the worker reported no process for the flow run"
+    return int(pid)
 
 
 def worker_pids(stack: Stack) -> list[int]:
-    """The `prefect worker start` children of this stack's `seology up`."""
+    """The `seology worker` children of this stack's `seology up`."""
     parent = str(stack.process.pid).encode()
     found = []
     for pid, proc in _processes():
         stat = _read(proc / "stat").rsplit(b")", 1)[-1].split()
-        if len(stat) > 1 and stat[1] == parent and b"worker\0start" in _read(proc / "cmdline"):
+        is_worker = b"seology.cli\0worker" in _read(proc / "cmdline")
+        if len(stat) > 1 and stat[1] == parent and is_worker:
             found.append(pid)
     return found
 
 
 def kill_worker_and_flow(stack: Stack, job_id: str) -> None:
     """SIGKILL the worker and the flow run's process, as if their machine died."""
-    victims = flow_run_pids(job_id) + worker_pids(stack)
-    assert flow_run_pids(job_id), "the flow run process was not found"
-    for pid in victims:
+    flow_process = flow_run_pid(stack, job_id)
+    assert Path(f"/proc/{flow_process}").exists(), "the flow run process was not found"
+    workers = worker_pids(stack)
+    assert workers, "the worker process was not found"
+    for pid in [flow_process, *workers]:
         os.kill(pid, signal.SIGKILL)
 
 

@@ -1,0 +1,1 @@
+"""The Seology worker: Prefect's process worker with flow runs forked from a warm process."""

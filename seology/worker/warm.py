@@ -1,0 +1,70 @@
+"""Flow runs forked from a warm process that has already imported Prefect and our flows.
+
+Why: Prefect's process worker starts each flow run as two fresh interpreters (a
+workspace supervisor, then `python -m prefect.engine`), and each imports Prefect; with
+our flows that is 3–4 CPU-seconds before the run turns RUNNING — most of what a user
+waits for after enqueueing. Here a fork server (multiprocessing's, started once per
+worker) imports Prefect's engine and every flow module of prefect.yaml, and each flow
+run is a fork of it that does what `python -m prefect.engine <id>` does. Importing
+starts no threads, opens no sockets and creates no clients (tests/unit/worker pins
+it), so a fork of that process is as clean as a new interpreter that has imported.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.forkserver
+import os
+import runpy
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from deployments.specs import DEPLOYMENTS
+
+#: What a flow run imports before it does anything: Prefect's engine and our flows.
+PRELOAD: tuple[str, ...] = (
+    "prefect.engine",
+    "prefect.flow_engine",
+    "prefect._internal.metrics",
+    *dict.fromkeys(spec.entrypoint.rpartition(".")[0] for spec in DEPLOYMENTS),
+)
+
+
+def warm_context() -> multiprocessing.context.ForkServerContext:
+    """The fork server context, its server preloading `PRELOAD` (set before it starts)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
+
+
+def start_warm_server() -> None:
+    """Start the fork server now (it takes the import time once), not on the first run.
+
+    Blocking: call it off the event loop. multiprocessing restarts the server if it
+    has died since, so calling this again is how a worker heals a killed server.
+    """
+    warm_context()
+    multiprocessing.forkserver.ensure_running()
+
+
+def run_engine(flow_run_id: str, environment: Mapping[str, str | None], cwd: str | None) -> None:
+    """In the forked child: become `python -m prefect.engine <flow_run_id>`.
+
+    `environment` is the run's environment as the worker built it (None unsets a key);
+    Prefect's settings are re-read from it, since the fork server read them at import.
+    """
+    for key, value in environment.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    if cwd is not None:
+        os.chdir(Path(cwd))
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+    sys.argv = ["prefect.engine", flow_run_id]
+    # Prefect's own entry point, run as __main__: its modules are already imported.
+    runpy.run_module("prefect.engine", run_name="__main__", alter_sys=False)

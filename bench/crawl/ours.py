@@ -3,9 +3,9 @@
     python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N]
 
 Prints `PROGRESS <pages> <peak RSS MB>` at 2k/5k/10k pages and one JSON line at the
-end (pages, seconds, peak RSS of this process). The parser pool's forkserver is stopped
-(and so waited for) before exit, so that the parent's RUSAGE_CHILDREN includes it and
-the parser workers it reaped: the CPU figure covers every process of the crawl.
+end (pages, seconds, peak RSS of this process). The parser processes are children of
+this one and are waited for when the crawl closes its pool, so the parent's
+RUSAGE_CHILDREN includes them: the CPU figure covers every process of the crawl.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing.forkserver
 import resource
 import sys
 import time
@@ -64,7 +63,6 @@ def main() -> None:
     result["main_rss_mb"] = peak_rss_mb()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["main_cpu"] = usage.ru_utime + usage.ru_stime
-    multiprocessing.forkserver._forkserver._stop()  # bench accounting: reap the workers
     print(json.dumps(result), flush=True)
     sys.exit(0)
 

@@ -8,10 +8,11 @@
 Each crawl runs in its own subprocess, engines alternating (A B A B …), so that a
 noisy neighbour hits both alike. Per run: pages/s (the engine's own crawl time), CPU
 seconds of every process of the crawl (RUSAGE_CHILDREN of this driver: the engine
-process plus the parser workers, which are reaped through the forkserver before the
-engine exits), the engine process's own peak RSS, and the peak of the summed RSS of
-its whole process tree (sampled from /proc every 50 ms). Medians over rounds, then
-ours/Scrapy. Figures are printed, never asserted; quote them with the load average.
+process plus the parser processes, its children, which it waits for before it exits),
+the engine process's own peak RSS, and the peak of the summed RSS and PSS of its whole
+process tree (sampled from /proc every 50 ms; `--memory` also prints each process's
+peak). Medians over rounds, then ours/Scrapy. Figures are printed, never asserted;
+quote them with the load average.
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
+class Mark:
+    """Peaks so far when the engine reported `done` pages (RSS and PSS in MB)."""
+
+    done: int
+    main_rss: float
+    tree_rss: float
+    tree_pss: float
+    processes: list[tuple[str, float]]  # (name, peak RSS) of each process seen so far
+
+
+@dataclass
 class Run:
     engine: str
     pages: int
@@ -51,7 +63,7 @@ class Run:
     main_rss: float
     tree_rss: float
     tree_pss: float
-    progress: list[tuple[int, float, float, float]] = field(default_factory=list)
+    progress: list[Mark] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -63,11 +75,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def tree_rss_mb(root: int) -> tuple[float, float]:
-    """Summed RSS and PSS of `root` and all its descendants, in MB.
+def tree_memory(root: int) -> dict[int, tuple[float, float]]:
+    """RSS and PSS in MB of `root` and each of its descendants, by pid.
 
-    RSS counts a page shared by the fork server and its workers once per process;
-    PSS splits it between them, so the PSS sum is what the tree really holds.
+    RSS counts a page shared by several processes (libraries, pages a fork did not
+    copy) once per process; PSS splits it between them, so the PSS sum is what the
+    tree really holds.
     """
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
@@ -86,8 +99,20 @@ def tree_rss_mb(root: int) -> tuple[float, float]:
         kids = [p for p, parent in parents.items() if parent == pid and p not in tree]
         tree.update(kids)
         frontier.extend(kids)
-    total_rss = sum(rss.get(pid, 0) for pid in tree) * PAGE_SIZE / 2**20
-    return total_rss, sum(_pss_kb(pid) for pid in tree) / 1024
+    return {pid: (rss[pid] * PAGE_SIZE / 2**20, _pss_kb(pid) / 1024) for pid in tree if pid in rss}
+
+
+def process_name(pid: int, root: int) -> str:
+    """The crawl's own process is `engine`; others are named by their `-m` module or program."""
+    if pid == root:
+        return "engine"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    if "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1].rsplit(".", 1)[-1]
+    return Path(argv[0]).name
 
 
 def _pss_kb(pid: int) -> int:
@@ -101,17 +126,30 @@ def _pss_kb(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process tree until told to stop; keeps the peak."""
+    """Samples a process tree's memory until told to stop; keeps the peaks.
+
+    Peaks of the sums (`peak`, `peak_pss`) and of each process's RSS (`process_peaks`:
+    pid → (name, MB)).
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.stopping = pid, threading.Event()
         self.peak, self.peak_pss = 0.0, 0.0
+        self.process_peaks: dict[int, tuple[str, float]] = {}
 
     def run(self) -> None:
         while not self.stopping.wait(0.05):
-            rss, pss = tree_rss_mb(self.pid)
-            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+            sizes = tree_memory(self.pid)
+            self.peak = max(self.peak, sum(rss for rss, _ in sizes.values()))
+            self.peak_pss = max(self.peak_pss, sum(pss for _, pss in sizes.values()))
+            for pid, (rss, _) in sizes.items():
+                name, peak = self.process_peaks.get(pid) or (process_name(pid, self.pid), 0.0)
+                self.process_peaks[pid] = (name, max(peak, rss))
+
+    def mark(self, done: int, main_rss: float) -> Mark:
+        processes = sorted(self.process_peaks.items())
+        return Mark(done, main_rss, self.peak, self.peak_pss, [peak for _, peak in processes])
 
 
 def run_engine(engine: str, base_url: str, pages: int, concurrency: int) -> Run:
@@ -126,7 +164,7 @@ def run_engine(engine: str, base_url: str, pages: int, concurrency: int) -> Run:
     for line in process.stdout:
         if line.startswith("PROGRESS"):
             _, done, main_rss = line.split()
-            progress.append((int(done), float(main_rss), sampler.peak, sampler.peak_pss))
+            progress.append(sampler.mark(int(done), float(main_rss)))
         elif line.startswith("{"):
             result = json.loads(line)
     process.wait()
@@ -213,10 +251,11 @@ def memory(args: argparse.Namespace) -> None:
             nginx.terminate()
             nginx.wait(timeout=10)
     print_run(run, os.getloadavg()[0])
-    for done, main_rss, tree_rss, tree_pss in run.progress:
+    for mark in run.progress:
+        each = ", ".join(f"{name} {rss:.1f}" for name, rss in mark.processes)
         print(
-            f"  at {done:>6} pages: peak RSS main {main_rss:6.1f} MB,"
-            f" all {tree_rss:6.1f} MB (PSS {tree_pss:6.1f} MB)"
+            f"  at {mark.done:>6} pages: peak RSS main {mark.main_rss:6.1f} MB,"
+            f" all {mark.tree_rss:6.1f} MB (PSS {mark.tree_pss:6.1f} MB); each: {each}"
         )
 
 

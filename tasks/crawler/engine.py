@@ -31,7 +31,6 @@ from seology.logs import get_logger
 from seology.settings import Settings
 from tasks.crawler import robots, sitemaps
 from tasks.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
-from tasks.crawler.parse import parse_page
 from tasks.crawler.politeness import HostGate
 from tasks.crawler.pool import ParserPool
 from tasks.crawler.records import CrawlOutcome, PageRecord
@@ -259,6 +258,10 @@ class _Crawl:
         if not (result.is_html and result.body and is_internal(final, self.site)):
             return {}
         if self.pool is None:
+            # Imported here: bs4 and the parser (~4 MB, ~0.1 s) are not needed in the
+            # crawl process when the pool parses, which is always but in tests.
+            from tasks.crawler.parse import parse_page
+
             return parse_page(result.body, final, result.headers)
         try:
             return await self.pool.parse(result.body, final, result.headers)

@@ -10,24 +10,25 @@ a core of its two. Here the event loop writes pages straight into each worker's 
 reads the answers as they come: a worker always has its next pages waiting, and the
 crawl process has no extra threads.
 
-Frames are those of `multiprocessing.Connection` (a 4-byte big-endian length, then a
-pickle) so the worker side is plain `recv_bytes`/`send_bytes`. Workers start from a
-fork server (not fork: the flow process has Prefect's threads) that preloads only this
-module and the parser. A worker that dies fails the pages it held (their records get an
-`error`) and is replaced on the next page.
+Each worker is a fresh interpreter running `tasks.crawler.parser_process` (not fork:
+the flow process has Prefect's threads; not multiprocessing's forkserver or spawn: their
+children import the parent's `__main__` again, and the forkserver and its resource
+tracker are two more processes, ~65 MB between them). `subprocess` starts it with
+vfork + exec, safe in a threaded process, and passes it the two pipe ends and this
+process's `sys.path`. Frames are those of `multiprocessing.Connection` (a 4-byte
+big-endian length, then a pickle). A worker that dies fails the pages it held (their
+records get an `error`) and is replaced on the next page.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import pickle
 import struct
-from multiprocessing.connection import Connection
-from typing import Any
-
-from tasks.crawler.parse import init_worker, parse_in_worker
+import subprocess
+import sys
+from typing import Any, BinaryIO
 
 _HEADER = struct.Struct("!i")
 _LONG_HEADER = struct.Struct("!Q")
@@ -35,21 +36,6 @@ _LONG_HEADER = struct.Struct("!Q")
 
 class ParserDied(RuntimeError):
     """The parser process holding a page exited before answering."""
-
-
-def serve(requests: Connection, replies: Connection) -> None:
-    """A parser process: parse each page as it arrives, until the pipe closes."""
-    init_worker()
-    while True:
-        try:
-            job, body, url, headers = pickle.loads(requests.recv_bytes())  # noqa: S301 - from our crawl process
-        except EOFError:
-            return
-        try:
-            fields = parse_in_worker(body, url, headers)
-        except Exception as exc:  # a page must never kill its parser
-            fields = {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
-        replies.send_bytes(pickle.dumps((job, fields), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class _Replies(asyncio.Protocol):
@@ -84,22 +70,16 @@ class _Replies(asyncio.Protocol):
 class _Worker:
     """One parser process, its two pipes, and the pages it holds."""
 
-    def __init__(self, context: Any) -> None:
-        requests_out, self.requests = context.Pipe(duplex=False)
-        self.replies, replies_in = context.Pipe(duplex=False)
-        self.process = context.Process(
-            target=serve, args=(requests_out, replies_in), daemon=True, name="seology-parser"
-        )
-        self.process.start()
-        requests_out.close()
-        replies_in.close()
+    def __init__(self) -> None:
+        self.process, self.requests, self.replies = _start_parser()
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.writer: asyncio.WriteTransport | None = None
+        self.reader: asyncio.ReadTransport | None = None
         self.alive = True
 
     async def connect(self, loop: asyncio.AbstractEventLoop) -> None:
         self.writer, _ = await loop.connect_write_pipe(asyncio.Protocol, self.requests)
-        await loop.connect_read_pipe(lambda: _Replies(self), self.replies)
+        self.reader, _ = await loop.connect_read_pipe(lambda: _Replies(self), self.replies)
 
     def submit(self, job: int, payload: bytes, future: asyncio.Future[dict[str, Any]]) -> None:
         assert self.writer is not None
@@ -121,17 +101,65 @@ class _Worker:
                 future.set_exception(ParserDied(f"parser process {self.process.pid} exited"))
 
     def close(self) -> None:
+        """Close its pipe (the parser returns at EOF); kill it if it is not gone in 2 s.
+
+        The pipe is closed here and now, not by the transport: a transport closes its
+        file on a later turn of the event loop, which `wait` below blocks, so the parser
+        saw no EOF and every crawl ended with a 2 s wait and a kill per parser.
+        """
         self.alive = False
-        if self.writer is not None:
-            self.writer.close()  # the worker sees EOF and returns
-        else:
-            self.requests.close()
-        self.process.join(timeout=2)
-        if self.process.is_alive():
+        if self.writer is not None and not self.writer.is_closing():
+            self.writer.abort()  # drops what the pipe has not taken, unregisters the fd
+        self.requests.close()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
+        if self.reader is not None:
+            self.reader.close()
+        else:
+            self.replies.close()
         for future in self.pending.values():
             future.cancel()
+
+
+def _start_parser() -> tuple[subprocess.Popen[bytes], BinaryIO, BinaryIO]:
+    """A parser process, the pipe end that feeds it pages and the one it answers on."""
+    requests_in, requests_out = os.pipe()
+    replies_in, replies_out = os.pipe()
+    command = [sys.executable, "-m", "tasks.crawler.parser_process"]
+    try:
+        process = subprocess.Popen(
+            [*command, str(requests_in), str(replies_out)],
+            pass_fds=(requests_in, replies_out),
+            stdin=subprocess.DEVNULL,
+            env=_parser_environment(),
+        )
+    except BaseException:
+        os.close(requests_out)
+        os.close(replies_in)
+        raise
+    finally:  # the parser's ends: ours closed, so its exit is EOF on our side
+        os.close(requests_in)
+        os.close(replies_out)
+    return (
+        process,
+        os.fdopen(requests_out, "wb", buffering=0),
+        os.fdopen(replies_in, "rb", buffering=0),
+    )
+
+
+def _parser_environment() -> dict[str, str]:
+    """This environment, with this process's `sys.path` as PYTHONPATH.
+
+    The parser then imports `tasks` (and the rest) from where the crawl process did, in
+    the same order, however that found it (installed, working directory, a path added
+    at run time), as multiprocessing's spawn does; `site` drops the duplicates.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(str(path) for path in sys.path if path)
+    return env
 
 
 class ParserPool:
@@ -143,10 +171,6 @@ class ParserPool:
 
     def __init__(self, processes: int | None = None) -> None:
         self.size = processes or os.cpu_count() or 1
-        self.context = multiprocessing.get_context("forkserver")
-        # The fork server would otherwise import `__main__` (in a flow run: Prefect and
-        # everything else) and every worker would carry it; parsing needs only this.
-        self.context.set_forkserver_preload([__name__])
         self.workers: list[_Worker] = []
         self.jobs = 0
 
@@ -161,7 +185,7 @@ class ParserPool:
         self.workers = []
 
     async def _start_worker(self) -> _Worker:
-        worker = _Worker(self.context)
+        worker = _Worker()
         self.workers.append(worker)
         await worker.connect(asyncio.get_running_loop())
         return worker

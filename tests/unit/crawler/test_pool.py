@@ -4,14 +4,17 @@ worker fails only the pages it held and is replaced."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import random
 import signal
+from pathlib import Path
 
 import pytest
 
 from bench.crawl.site import render_page
 from tasks.crawler.parse import parse_page
+from tasks.crawler.parser_process import read_frame, write_frame
 from tasks.crawler.pool import ParserDied, ParserPool
 
 URL = "https://www.example.com/page/1"
@@ -60,3 +63,36 @@ def test_dead_worker_fails_its_pages_and_is_replaced():
     error, fields = asyncio.run(main())
     assert isinstance(error, ParserDied)
     assert fields == parse_page(body, URL, HEADERS)
+
+
+def test_parsers_are_lean_children_of_the_crawl():
+    """No fork server between us and the parsers, and neither numpy nor our `__main__`
+    in them (multiprocessing's forkserver children re-imported `__main__`)."""
+    body = pages(1)[0]
+
+    async def main() -> list[tuple[int, str]]:
+        async with ParserPool(2) as pool:
+            await asyncio.gather(*(pool.parse(body, URL, HEADERS) for _ in range(4)))
+            return [(parent_pid(w.process.pid), mapped_files(w.process.pid)) for w in pool.workers]
+
+    for parent, maps in asyncio.run(main()):
+        assert parent == os.getpid()
+        assert "_multiarray_umath" not in maps  # numpy
+        assert "_pydantic_core" not in maps  # anything of the crawl process beyond the parser
+
+
+def test_frames_round_trip_and_stop_at_eof():
+    stream = io.BytesIO()
+    write_frame(stream, b"first")
+    write_frame(stream, b"")
+    stream.write(b"\x00\x00\x00\x09trunc")  # a frame cut short: the writer died
+    stream.seek(0)
+    assert [read_frame(stream), read_frame(stream), read_frame(stream)] == [b"first", b"", None]
+
+
+def mapped_files(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def parent_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

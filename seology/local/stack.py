@@ -47,6 +47,8 @@ class StackOptions:
     demo: bool = False
     #: Process workers for the pool; 0 starts none (the pool waits for remote workers).
     workers: int = 1
+    #: Job API processes (uvicorn workers): one per core serves status polls on both.
+    api_workers: int = 1
     #: A PostgreSQL server URL: Prefect and the app database go there instead of SQLite.
     postgres_url: str | None = None
     postgres_prefix: str = "seology"
@@ -176,7 +178,7 @@ class LocalStack:
             [
                 sys.executable, "-m", "uvicorn", "seology.api.app:create_app", "--factory",
                 "--host", self.addresses.host, "--port", str(self.addresses.api_port),
-                "--log-level", "warning",
+                "--log-level", "warning", "--workers", str(self.options.api_workers),
             ],
         )  # fmt: skip
         wait_until_healthy(api, f"{self.addresses.api_url}/api/health", timeout=API_READY_TIMEOUT)

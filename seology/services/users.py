@@ -100,17 +100,18 @@ def authenticate(*, session: Session, token: str) -> User | None:
     if not looks_like_token(token):
         return None
     query = (
-        select(ApiToken)
+        select(ApiToken, User)  # both in one query
         .join(User)
         .where(ApiToken.token_hash == hash_token(token))
         .where(ApiToken.revoked_at.is_(None))
         .where(User.is_active.is_(True))
     )
-    record = session.scalars(query).one_or_none()
-    if record is None:
+    row = session.execute(query).one_or_none()
+    if row is None:
         return None
+    record, user = row
     _touch(record, utcnow())
-    return record.user
+    return user
 
 
 def _touch(token: ApiToken, now: datetime) -> None:

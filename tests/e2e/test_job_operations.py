@@ -6,6 +6,7 @@ ownership matrix; and priority ordering with the worker held back.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -252,3 +253,30 @@ def test_higher_priority_starts_first(stack: Stack, owner):
             restore_pool(stack)
     order = [p for p, job in sorted(jobs, key=lambda pair: pair[1]["startedAt"])]
     assert order == [9] * 3 + [5] * 3 + [2] * 10
+
+
+def test_many_concurrent_status_polls_all_answer(stack: Stack, owner):
+    """80 users' pollers at once (more than the API's threads and database pool): each
+    gets its job. A request used to hold a pooled connection while it awaited Prefect,
+    and at this concurrency the rest waited for the pool's 30 s timeout."""
+    with SiteServer(generate_site(2, seed=41)) as site, stack.client(owner) as client:
+        site_id = new_site(client, site.base_url)
+        job_id = enqueue_crawl(client, site_id, maxPages=2)
+        wait_for_job(client, job_id)
+
+    async def poll_all() -> list[tuple[int, str]]:
+        headers = {"Authorization": f"Bearer {owner}"}
+        limits = httpx.Limits(max_connections=80)
+        async with httpx.AsyncClient(
+            base_url=stack.api_url, headers=headers, limits=limits, timeout=20
+        ) as pollers:
+            responses = await asyncio.gather(
+                *(pollers.get(f"/api/jobs/{job_id}/status") for _ in range(80))
+            )
+        return [(r.status_code, r.json()["job"]["status"]) for r in responses]
+
+    started = time.monotonic()
+    answers = asyncio.run(poll_all())
+
+    assert answers == [(200, "COMPLETED")] * 80
+    assert time.monotonic() - started < 15  # not one pool timeout (30 s)

@@ -89,10 +89,17 @@ ENQUEUE_ROUTE: dict[str, Any] = {
 
 
 async def _own_site(session: Session, user: User, site_id: int) -> Site:
-    """The caller's site; another user's is 404 before anything is queued."""
-    return await run_in_threadpool(
-        sites.get_site, session=session, user_id=user.id, site_id=site_id
-    )
+    """The caller's site; another user's is 404 before anything is queued.
+
+    The session's connection goes back to the pool before the enqueue awaits Prefect.
+    """
+
+    def read() -> Site:
+        site = sites.get_site(session=session, user_id=user.id, site_id=site_id)
+        session.commit()
+        return site
+
+    return await run_in_threadpool(read)
 
 
 def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import httpx
 
 from deployments.pool import queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
@@ -153,25 +154,53 @@ async def _enqueue(
     priority: int,
     idempotency_key: str | None,
 ) -> Enqueued:
-    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Scheduled
 
     key = f"{spec.full_name}:{user_id}:{idempotency_key}" if idempotency_key else None
     if key is not None:
         existing = await _first_run(client, job_filter(idempotency_key=key))
         if existing is not None:
             return Enqueued(job_id=str(existing.id), deduplicated=True)
-    flow_run = await run_deployment(
-        spec.full_name,
-        client=client,
+    create = functools.partial(
+        client.create_flow_run_from_deployment,
         parameters=parameters,
-        scheduled_time=scheduled_time_for(priority),
-        timeout=0,
+        state=Scheduled(scheduled_time=scheduled_time_for(priority)),
         tags=job_tags(job_type=spec.name, user_id=user_id, site_id=site_id, priority=priority),
         idempotency_key=key,
         work_queue_name=queue_for_priority(priority).name,
-        as_subflow=False,
     )
+    try:
+        flow_run = await create(await _deployment_id(client, spec))
+    except (ObjectNotFound, httpx.HTTPStatusError) as exc:
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code != 404:
+            raise
+        # The cached id is stale: the deployment was deleted and deployed again.
+        flow_run = await create(await _deployment_id(client, spec, fresh=True))
     return Enqueued(job_id=str(flow_run.id))
+
+
+#: Deployment ids by full name, read once per process: an enqueue is one Prefect call
+#: fewer (Prefect's `run_deployment` reads the deployment by name every time).
+_deployment_ids: dict[str, uuid.UUID] = {}
+
+
+async def _deployment_id(
+    client: PrefectClient, spec: DeploymentSpec, *, fresh: bool = False
+) -> uuid.UUID:
+    """The id of `spec`'s deployment; `PrefectUnavailable` if it was never deployed."""
+    from prefect.exceptions import ObjectNotFound
+
+    if fresh or spec.full_name not in _deployment_ids:
+        try:
+            deployment = await client.read_deployment_by_name(spec.full_name)
+        except ObjectNotFound as exc:
+            raise PrefectUnavailable(
+                f"The deployment {spec.full_name} is not on the Prefect server; "
+                "run `seology deploy` (or `seology up`)."
+            ) from exc
+        _deployment_ids[spec.full_name] = deployment.id
+    return _deployment_ids[spec.full_name]
 
 
 async def _active_job(

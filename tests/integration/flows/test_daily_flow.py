@@ -209,3 +209,33 @@ def test_old_crawls_are_pruned(app_db, seed):
     assert remaining == set(crawl_ids[2:]) | set(quiet_ids)
     assert pages == issues == set(crawl_ids[2:])
     assert analysis.crawl_id is None
+
+
+def test_enqueue_survives_a_redeployed_crawl_deployment(seed, crawl_deployment):
+    """The deployment id is read once per process; after `prefect deploy` re-created the
+    deployment, the stale id is noticed (404) and read again, and the job is queued."""
+    from seology import queue
+
+    user = seed.user("redeployer")
+    site_id = seed.site(user, "http://127.0.0.1:9/")
+    first = run(queue.enqueue_crawl(site_id, user, idempotency_key="a"))
+    run(_delete_crawl_runs_and_deployment())
+    run(_create_crawl_deployment())  # a new id for the same name
+
+    second = run(queue.enqueue_crawl(site_id, user, idempotency_key="b"))
+
+    assert not second.deduplicated
+    assert second.job_id != first.job_id
+    assert [str(r.id) for r in run(_crawl_runs())] == [second.job_id]
+
+
+def test_enqueue_without_the_deployment_says_how_to_fix_it(seed, no_crawl_deployment):
+    from seology import queue
+    from seology.errors import PrefectUnavailable
+
+    user = seed.user("undeployed")
+    site_id = seed.site(user, "http://127.0.0.1:9/")
+    queue._deployment_ids.clear()  # as in a process that never enqueued
+
+    with pytest.raises(PrefectUnavailable, match="seology deploy"):
+        run(queue.enqueue_crawl(site_id, user))

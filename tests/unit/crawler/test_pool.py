@@ -96,3 +96,12 @@ def mapped_files(pid: int) -> str:
 
 def parent_pid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_small_crawls_parse_inline_and_large_ones_in_the_pool():
+    from tasks.crawler.engine import POOL_MIN_PAGES, _parser_pool
+
+    assert not isinstance(_parser_pool(None, POOL_MIN_PAGES - 1), ParserPool)
+    assert isinstance(_parser_pool(None, POOL_MIN_PAGES), ParserPool)
+    assert isinstance(_parser_pool(2, 3), ParserPool)  # an explicit count wins
+    assert not isinstance(_parser_pool(0, 10_000), ParserPool)

@@ -6,6 +6,8 @@ Private to `seology.queue`: the job API and the CLI never import this module.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 
 from seology._run_batches import BatchedRunReader, ReadMany
@@ -42,12 +45,13 @@ _kept: _Kept | None = None
 
 @asynccontextmanager
 async def keep_client() -> AsyncIterator[None]:
-    """Hold one Prefect client open; `prefect_client()` on this event loop reuses it.
+    """Hold one Prefect client open for `read_run`'s batched reads on this event loop.
 
-    Why: a new client builds an SSL context (~50 ms of CPU, even for an http:// API) and
-    a new connection to the server. A long-lived process that talks to Prefect on every
-    request (the job API) keeps one instead: a status read went from ~65 ms of CPU to
-    a few. Without PREFECT_API_URL nothing is kept: each call refuses, as it would.
+    Only those reads share it, each bounded by `KEPT_READ_SECONDS`: a client that has
+    connected once retries connection errors with backoff (Prefect's rule), so through
+    a server restart every call on it would hang instead of answering 503 at once;
+    other calls take a fresh client (cheap: see `_tls_context`). Without PREFECT_API_URL
+    nothing is kept: each call refuses, as it would.
     """
     global _kept
     from prefect.client.orchestration import get_client
@@ -56,7 +60,7 @@ async def keep_client() -> AsyncIterator[None]:
     if not PREFECT_API_URL.value():
         yield
         return
-    async with get_client() as client:  # opens no connection until the first request
+    async with get_client(httpx_settings=_client_settings()) as client:  # no I/O yet
         _kept = _Kept(asyncio.get_running_loop(), client, BatchedRunReader(_run_reads(client)))
         try:
             yield
@@ -79,12 +83,8 @@ async def prefect_client() -> AsyncIterator[PrefectClient]:
             "PREFECT_API_URL is not set: point it at the Prefect server "
             "(for example http://127.0.0.1:4200/api), or use `seology up`."
         )
-    kept = _current_kept()
     try:
-        if kept is not None:
-            yield kept.client
-            return
-        async with get_client() as client:
+        async with get_client(httpx_settings=_client_settings()) as client:
             yield client
     except (httpx.TransportError, OSError) as exc:
         raise PrefectUnavailable(
@@ -111,28 +111,78 @@ def _current_kept() -> _Kept | None:
     return kept
 
 
+#: How long a status read waits for the kept client before answering 503.
+KEPT_READ_SECONDS = 5.0
+
+
 def _run_reads(client: PrefectClient) -> ReadMany:
     async def read_many(ids: list[uuid.UUID]) -> list[FlowRun]:
         from prefect.client.schemas import filters as f
 
         run_filter = f.FlowRunFilter(id=f.FlowRunFilterId(any_=ids))
-        async with prefect_client():  # Prefect's failures become ours, as for one read
-            return await client.read_flow_runs(flow_run_filter=run_filter, limit=len(ids))
+        try:
+            with anyio.fail_after(KEPT_READ_SECONDS):
+                return await client.read_flow_runs(flow_run_filter=run_filter, limit=len(ids))
+        except TimeoutError as exc:
+            raise PrefectUnavailable(
+                f"The Prefect API did not answer within {KEPT_READ_SECONDS:.0f} s; "
+                "check that the Prefect server is running."
+            ) from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise PrefectUnavailable(
+                f"The Prefect API is unreachable ({type(exc).__name__}: {exc})."
+            ) from exc
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code >= 500:
+                raise PrefectUnavailable(
+                    f"The Prefect API answered {exc.response.status_code}; try again shortly."
+                ) from exc
+            raise
 
     return read_many
 
 
-async def read_run(client: PrefectClient, run_id: uuid.UUID) -> FlowRun | None:
-    """The flow run `run_id`, or None; batched with concurrent reads when kept."""
+async def read_run(run_id: uuid.UUID, client: PrefectClient | None = None) -> FlowRun | None:
+    """The flow run `run_id`, or None: batched with concurrent reads where a client is
+    kept (the job API), else read with `client` or a client of its own."""
     from prefect.exceptions import ObjectNotFound
 
     kept = _current_kept()
-    if kept is not None and kept.client is client:
+    if kept is not None:
         return await kept.runs.read(run_id)
     try:
-        return await client.read_flow_run(run_id)
+        if client is not None:
+            return await client.read_flow_run(run_id)
+        async with prefect_client() as own:
+            return await own.read_flow_run(run_id)
     except ObjectNotFound:
         return None
+
+
+@functools.cache
+def _tls_context(skip_verify: bool, cert_file: str | None) -> ssl.SSLContext:
+    """The TLS context every client of this process shares, built as Prefect builds it.
+
+    Prefect builds one per client, loading the CA bundle (~50 ms of CPU, even for an
+    http:// API); the job API makes a client per request.
+    """
+    if skip_verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    import certifi
+
+    return ssl.create_default_context(cafile=cert_file or certifi.where())
+
+
+def _client_settings() -> dict[str, object]:
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_TLS_INSECURE_SKIP_VERIFY
+
+    context = _tls_context(
+        bool(PREFECT_API_TLS_INSECURE_SKIP_VERIFY.value()), PREFECT_API_SSL_CERT_FILE.value()
+    )
+    return {"verify": context}
 
 
 def job_filter(

@@ -227,9 +227,9 @@ def parse_job_id(job_id: str) -> uuid.UUID:
         raise InvalidJobId(f"{job_id!r} is not a job id (a UUID)") from exc
 
 
-async def _owned_run(client: PrefectClient, job_id: str, user_id: int | None) -> FlowRun:
+async def _owned_run(client: PrefectClient | None, job_id: str, user_id: int | None) -> FlowRun:
     """The run of `job_id`; another user's job is reported as unknown, never revealed."""
-    flow_run = await read_run(client, parse_job_id(job_id))
+    flow_run = await read_run(parse_job_id(job_id), client)
     if flow_run is None:
         raise JobNotFound(f"No job {job_id}.")
     owner = tag_value(flow_run.tags, "user")
@@ -245,8 +245,7 @@ async def _view(flow_run: FlowRun, engine: Engine | None) -> Job:
 
 async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
     """The job `job_id` as its owner sees it; with `engine`, with its result and progress."""
-    async with prefect_client() as client:
-        flow_run = await _owned_run(client, job_id, user_id)
+    flow_run = await _owned_run(None, job_id, user_id)  # batched in the job API
     return await _view(flow_run, engine)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 
 import typer
 
@@ -23,7 +24,10 @@ def worker(
     from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
     from prefect.utilities.processutils import setup_signal_handlers_worker
 
-    from seology.worker.worker import SeologyWorker
+    with warnings.catch_warnings():
+        # Prefect warns that a second class registers the `process` type: ours, on purpose.
+        warnings.simplefilter("ignore", UserWarning)
+        from seology.worker.worker import SeologyWorker
 
     async def run() -> None:
         async with SeologyWorker(

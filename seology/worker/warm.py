@@ -18,6 +18,7 @@ import multiprocessing.forkserver
 import os
 import runpy
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,5 +67,7 @@ def run_engine(flow_run_id: str, environment: Mapping[str, str | None], cwd: str
 
     refresh_global_settings_context()
     sys.argv = ["prefect.engine", flow_run_id]
-    # Prefect's own entry point, run as __main__: its modules are already imported.
+    # Prefect's own entry point, run as __main__. runpy warns that the module is already
+    # imported: that is the point of the warm process.
+    warnings.filterwarnings("ignore", message=".*found in sys.modules", category=RuntimeWarning)
     runpy.run_module("prefect.engine", run_name="__main__", alter_sys=False)

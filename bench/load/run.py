@@ -18,6 +18,8 @@ and then the job API under 50 concurrent status pollers (requests/s, p50/p99).
 The ceiling is the CPU: on 2 cores a crawl job costs a few CPU-seconds of flow process,
 so expect ~20–35 jobs a minute whatever the worker count (PERFORMANCE.md). Figures are
 printed, never asserted; quote them with the load average printed alongside.
+
+No-op throughput (issue 8's 60-a-minute target): `python -m bench.load.noop`.
 """
 
 from __future__ import annotations

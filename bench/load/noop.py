@@ -1,0 +1,124 @@
+"""No-op throughput: how many do-nothing flow runs a minute `seology worker`s finish.
+
+    .venv/bin/python -m bench.load.noop                      # 200 runs, 3 workers, PostgreSQL
+    .venv/bin/python -m bench.load.noop --runs 100 --workers 1
+
+Issue 8's throughput target (60 a minute with 3 workers on PostgreSQL) is about
+no-op-sized jobs; PERFORMANCE.md measured Prefect's process worker at 37 a minute on
+SQLite and 32 on PostgreSQL. Starts `seology up --postgres URL --workers N`, deploys the
+flow below into the `seology` pool, creates every run at once through the Prefect API,
+waits for all to end, and prints runs per minute (first created → last ended) and
+whether each run COMPLETED once. Drops its two databases at the end. Figures are
+printed, never asserted; quote them with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from collections import Counter
+
+import psycopg
+from prefect import flow
+
+from bench.latency.stack import BenchStack, load_average, local_stack, percentile, stop_on_sigterm
+from deployments.pool import POOL_NAME
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@flow(name="seology-bench-noop", persist_result=False)
+def noop() -> None:
+    """Does nothing: what is measured is the cost of running a flow at all."""
+
+
+async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
+    from prefect.client.orchestration import PrefectClient
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+    )
+
+    async with PrefectClient(stack.prefect_api_url) as client:
+        flow_id = await client.create_flow_from_name("seology-bench-noop")
+        deployment_id = await client.create_deployment(
+            flow_id=flow_id,
+            name="noop",
+            entrypoint="bench.load.noop.noop",
+            work_pool_name=POOL_NAME,
+            work_queue_name="default",
+        )
+        started = time.monotonic()
+        for _ in range(runs):
+            await client.create_flow_run_from_deployment(deployment_id)
+        print(f"created {runs} runs in {time.monotonic() - started:.1f} s", flush=True)
+        run_filter = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            found = []
+            while len(found) % 200 == 0:
+                page = await client.read_flow_runs(
+                    flow_run_filter=run_filter,
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+                    limit=200,
+                    offset=len(found),
+                )
+                found.extend(page)
+                if len(page) < 200:
+                    break
+            ended = [r for r in found if r.state and r.state.is_final()]
+            if len(ended) >= runs or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(2)
+
+    states = Counter(r.state.type.value for r in found if r.state)
+    attempts = Counter(r.run_count for r in found)
+    first = min(r.created for r in found)
+    last = max(r.end_time for r in found if r.end_time)
+    minutes = (last - first).total_seconds() / 60
+    starts = [(r.start_time - r.created).total_seconds() for r in found if r.start_time]
+    print(f"states {dict(states)}; run counts {dict(attempts)}")
+    print(
+        f"throughput {len(found) / minutes:.1f} runs/min ({len(found)} runs in {minutes:.2f} min)"
+    )
+    print(f"created → running (backlog) p50 {percentile(starts, 50):.1f} s")
+    print(f"load average {load_average()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    stop_on_sigterm()
+    server_url = args.postgres or DEFAULT_POSTGRES
+    prefix = f"seology_noop_{uuid.uuid4().hex[:8]}"
+    options = (
+        "--postgres",
+        server_url,
+        "--postgres-prefix",
+        prefix,
+        "--workers",
+        str(args.workers),
+    )
+    try:
+        with local_stack(*options) as stack:
+            print(
+                f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)"
+            )
+            asyncio.run(measure(stack, args.runs, args.timeout))
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as db:
+            for suffix in ("prefect", "app"):
+                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -9,8 +9,8 @@ import asyncio
 import functools
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -83,9 +83,16 @@ async def prefect_client() -> AsyncIterator[PrefectClient]:
             "PREFECT_API_URL is not set: point it at the Prefect server "
             "(for example http://127.0.0.1:4200/api), or use `seology up`."
         )
-    try:
+    with _failures_as_unavailable():
         async with get_client(httpx_settings=_client_settings()) as client:
             yield client
+
+
+@contextmanager
+def _failures_as_unavailable() -> Iterator[None]:
+    """Prefect being down, unreachable or failing (5xx) becomes `PrefectUnavailable`."""
+    try:
+        yield
     except (httpx.TransportError, OSError) as exc:
         raise PrefectUnavailable(
             f"The Prefect API is unreachable ({type(exc).__name__}: {exc}); "
@@ -121,23 +128,14 @@ def _run_reads(client: PrefectClient) -> ReadMany:
 
         run_filter = f.FlowRunFilter(id=f.FlowRunFilterId(any_=ids))
         try:
-            with anyio.fail_after(KEPT_READ_SECONDS):
+            # fail_after outermost: its TimeoutError is an OSError, not a lost connection.
+            with anyio.fail_after(KEPT_READ_SECONDS), _failures_as_unavailable():
                 return await client.read_flow_runs(flow_run_filter=run_filter, limit=len(ids))
         except TimeoutError as exc:
             raise PrefectUnavailable(
                 f"The Prefect API did not answer within {KEPT_READ_SECONDS:.0f} s; "
                 "check that the Prefect server is running."
             ) from exc
-        except (httpx.TransportError, OSError) as exc:
-            raise PrefectUnavailable(
-                f"The Prefect API is unreachable ({type(exc).__name__}: {exc})."
-            ) from exc
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code >= 500:
-                raise PrefectUnavailable(
-                    f"The Prefect API answered {exc.response.status_code}; try again shortly."
-                ) from exc
-            raise
 
     return read_many
 

@@ -61,7 +61,7 @@ async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
         deadline = time.monotonic() + wait_seconds
         while True:
             found = []
-            while len(found) % 200 == 0:
+            while True:  # Prefect reads at most 200 runs a call
                 page = await client.read_flow_runs(
                     flow_run_filter=run_filter,
                     deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),

@@ -13,29 +13,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from seology.testing.servers import free_port
+from seology.testing.stack import RunningStack, StackFailed, clean_environment, seology_up
 
 START_TIMEOUT = 240.0
-#: The stack's own settings start from nothing: no Prefect or Seology variable leaks in.
-OWN_PREFIXES = ("PREFECT_", "SEOLOGY_", "CRON_SECRET", "JOB_")
+STOP_TIMEOUT = 90.0
 
 
-@dataclass(frozen=True)
-class BenchStack:
-    home: Path
-    api_url: str
-    prefect_api_url: str
-    env: dict[str, str]
-    #: Seconds from `seology up` to a healthy job API.
-    ready_seconds: float
+class BenchStack(RunningStack):
+    """The benchmark's stack: users from the CLI, HTTP clients with the benchmark's options."""
 
     def new_user(self, name: str) -> str:
         """A user's API token (the last line `seology users create` prints)."""
@@ -58,51 +49,22 @@ class BenchStack:
 def local_stack(*options: str, env: dict[str, str] | None = None) -> Iterator[BenchStack]:
     """`seology up OPTIONS…` in a temp home until the block ends; the home is deleted."""
     home = Path(tempfile.mkdtemp(prefix="seology-bench-"))
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
+    environ = clean_environment()
     environ.update({"SEOLOGY_HOME": str(home), **(env or {})})
-    api_port, prefect_port = free_port(), free_port()
-    log = (home / "up.log").open("w")
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "seology.cli", "up", "--home", str(home),
-            "--api-port", str(api_port), "--prefect-port", str(prefect_port), *options,
-        ],
-        env=environ, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    api_url = f"http://127.0.0.1:{api_port}"
     try:
-        _wait_healthy(process, api_url, home / "up.log")
-        yield BenchStack(
-            home=home,
-            api_url=api_url,
-            prefect_api_url=f"http://127.0.0.1:{prefect_port}/api",
-            env=environ,
-            ready_seconds=time.monotonic() - started,
-        )
+        with seology_up(
+            home,
+            environ,
+            *options,
+            kind=BenchStack,
+            start_timeout=START_TIMEOUT,
+            stop_timeout=STOP_TIMEOUT,
+        ) as stack:
+            yield stack
+    except StackFailed as exc:
+        raise SystemExit(str(exc)) from exc
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         shutil.rmtree(home, ignore_errors=True)
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], api_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"seology up exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{api_url}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"the stack was not healthy after {START_TIMEOUT:.0f}s:\n{log.read_text()}")
 
 
 def stop_on_sigterm() -> None:

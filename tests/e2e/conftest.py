@@ -7,34 +7,26 @@ with a dummy key, so analyses run on the Claude engine without a network.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from seology.testing.anthropic_server import AnthropicServer
-from seology.testing.servers import free_port
+from seology.testing.stack import RunningStack, clean_environment, seology_up
 
 STACK_START_TIMEOUT = 180.0
 #: The model the stack's analyses ask for (asserted on the fake server's requests).
 E2E_ANTHROPIC_MODEL = "claude-sonnet-4-5"
 
 
-@dataclass(frozen=True)
-class Stack:
-    home: Path
-    api_url: str
-    prefect_api_url: str
-    env: dict[str, str]
-    process: subprocess.Popen[str]
+class Stack(RunningStack):
+    """A stack the e2e tests drive: the CLI against its home, HTTP clients, the admin secret."""
 
     @property
     def admin_secret(self) -> str:
@@ -65,20 +57,6 @@ class Stack:
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=30)
 
 
-def _wait_for_api(process: subprocess.Popen[str], api_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STACK_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"seology up exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{api_url}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the stack was not healthy after {STACK_START_TIMEOUT}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def anthropic_server() -> Iterator[AnthropicServer]:
     """The fake Messages API the stack's worker calls; tests script it from here."""
@@ -103,45 +81,13 @@ def stack(
         yield started
 
 
-def clean_environment() -> dict[str, str]:
-    """The test process's environment without any Prefect or Seology configuration."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_", "SEOLOGY_", "CRON_SECRET", "JOB_"))
-    }
-
-
 @contextmanager
 def running_stack(home: Path, env: dict[str, str], *options: str) -> Iterator[Stack]:
     """`seology up --home HOME OPTIONS…` on free ports until the block ends (then SIGTERM)."""
-    api_port, prefect_port = free_port(), free_port()
-    log = home / "up.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "seology.cli", "up", "--home", str(home),
-                "--api-port", str(api_port), "--prefect-port", str(prefect_port), *options,
-            ],
-            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-    api_url = f"http://127.0.0.1:{api_port}"
-    try:
-        _wait_for_api(process, api_url, log)
-        yield Stack(
-            home=home,
-            api_url=api_url,
-            prefect_api_url=f"http://127.0.0.1:{prefect_port}/api",
-            env=env,
-            process=process,
-        )
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with seology_up(
+        home, env, *options, kind=Stack, start_timeout=STACK_START_TIMEOUT, stop_timeout=60
+    ) as stack:
+        yield stack
 
 
 def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 150.0) -> dict:

@@ -159,18 +159,6 @@ def child_group(stack: Stack, marker: bytes) -> int:
     raise AssertionError(f"no child of seology up runs {marker!r}")
 
 
-def wait_for_health(stack: Stack, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{stack.api_url}/api/health", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"the stack was not healthy again within {timeout}s")
-
-
 # --- the site goes down ----------------------------------------------------------------
 
 
@@ -243,7 +231,7 @@ def test_prefect_server_killed_mid_run_job_api_answers_503_and_job_completes(
 
         os.killpg(child_group(stack, b"server\0start"), signal.SIGKILL)
         answers = poll_while_down(client, job_id, stack)
-        wait_for_health(stack)
+        stack.wait_healthy(120, request_timeout=5)
         job = wait_for_job(client, job_id, timeout=RECOVERY_TIMEOUT)
 
     statuses = {answer.status_code for answer in answers}

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from seology.testing.servers import free_port
 from seology.testing.sites import SiteServer, generate_site
-from tests.e2e.conftest import Stack, free_port, wait_for_job
+from tests.e2e.conftest import Stack, wait_for_job
 
 pytestmark = pytest.mark.e2e
 

@@ -239,3 +239,51 @@ def test_enqueue_without_the_deployment_says_how_to_fix_it(seed, no_crawl_deploy
 
     with pytest.raises(PrefectUnavailable, match="seology deploy"):
         run(queue.enqueue_crawl(site_id, user))
+
+
+def test_one_key_sent_at_once_makes_one_job(seed, crawl_deployment):
+    """Six POSTs with the same Idempotency-Key at the same moment (a client's retries
+    racing): one job, one of them told it is new, the others that it already existed."""
+    import asyncio
+
+    from seology import queue
+
+    user = seed.user("racer")
+    site_id = seed.site(user, "http://127.0.0.1:9/")
+
+    async def six_at_once() -> list:
+        return await asyncio.gather(
+            *(queue.enqueue_crawl(site_id, user, idempotency_key="same") for _ in range(6))
+        )
+
+    answers = run(six_at_once())
+
+    assert len({a.job_id for a in answers}) == 1
+    assert sorted(a.deduplicated for a in answers) == [False] + [True] * 5
+    assert [str(r.id) for r in run(_crawl_runs())] == [answers[0].job_id]
+
+
+def test_a_key_decides_alone_and_a_keyless_crawl_joins_the_active_one(seed, crawl_deployment):
+    """Without a key a second crawl of a busy site returns the queued one; with a key, the
+    key alone decides: a new key is a new job even while the site has one queued."""
+    from seology import queue
+
+    user = seed.user("keyholder")
+    site_id = seed.site(user, "http://127.0.0.1:9/")
+
+    first = run(queue.enqueue_crawl(site_id, user, max_pages=4, priority=9))
+    joined = run(queue.enqueue_crawl(site_id, user))
+    keyed = run(queue.enqueue_crawl(site_id, user, idempotency_key="k"))
+    keyed_again = run(queue.enqueue_crawl(site_id, user, idempotency_key="k"))
+
+    assert not first.deduplicated
+    assert (joined.job_id, joined.deduplicated) == (first.job_id, True)
+    assert not keyed.deduplicated and keyed.job_id != first.job_id
+    assert (keyed_again.job_id, keyed_again.deduplicated) == (keyed.job_id, True)
+    runs = {str(r.id): r for r in run(_crawl_runs())}
+    assert set(runs) == {first.job_id, keyed.job_id}
+    queued = runs[first.job_id]
+    assert queued.parameters == {"site_id": site_id, "user_id": user, "max_pages": 4}
+    assert queued.work_queue_name == "critical"
+    assert {f"user:{user}", f"site:{site_id}", "type:crawl", "priority:9"} <= set(queued.tags)
+    assert queued.state.type.value == "SCHEDULED"

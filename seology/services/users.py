@@ -8,9 +8,10 @@ listings keep their history.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,29 +96,44 @@ def revoke_token(*, session: Session, prefix_or_id: str) -> ApiToken:
     return token
 
 
-def authenticate(*, session: Session, token: str) -> User | None:
-    """The active user owning the live token `token`, or None."""
+@dataclass(frozen=True)
+class TokenOwner:
+    """The active user a live token belongs to: all a request needs of its caller."""
+
+    id: int
+    name: str
+
+
+def authenticate(*, session: Session, token: str) -> TokenOwner | None:
+    """The active user owning the live token `token`, or None (inside `session`)."""
+    return token_owner(session.connection(), token)
+
+
+def token_owner(connection: Connection, token: str) -> TokenOwner | None:
+    """The active user owning the live token `token`, or None.
+
+    Core, not the ORM: this runs on every request of the job API, and loading two ORM
+    objects into a session cost three times the query (~0.7 ms of CPU against 0.25).
+    A use is recorded at most once per `LAST_USED_RESOLUTION`, in the transaction of
+    `connection`: the caller commits it.
+    """
     if not looks_like_token(token):
         return None
     query = (
-        select(ApiToken, User)  # both in one query
-        .join(User)
+        select(User.id, User.name, ApiToken.id.label("token_id"), ApiToken.last_used_at)
+        .join(User, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == hash_token(token))
         .where(ApiToken.revoked_at.is_(None))
         .where(User.is_active.is_(True))
     )
-    row = session.execute(query).one_or_none()
+    row = connection.execute(query).one_or_none()
     if row is None:
         return None
-    record, user = row
-    _touch(record, utcnow())
-    return user
-
-
-def _touch(token: ApiToken, now: datetime) -> None:
-    """Record a use of `token`, at most once per `LAST_USED_RESOLUTION`."""
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        touch = update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now)
+        connection.execute(touch)
+    return TokenOwner(id=row.id, name=row.name)
 
 
 def _find_user(session: Session, name: str) -> User | None:

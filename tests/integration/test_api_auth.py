@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from contextlib import ExitStack
@@ -190,6 +191,16 @@ class TestLastUsed:
             users.authenticate(session=session, token=token)
             assert session.query(ApiToken).one().last_used_at > first - timedelta(seconds=1)
 
+    def test_a_request_records_the_use(self, user_factory, db_engine, api_client):
+        """The job API authenticates on a plain connection: its write of the token's
+        last use is committed, and a revoked token is refused on the next request."""
+        _, token = user_factory()
+        assert api_client.get("/api/sites", headers=bearer(token)).status_code == 200
+        with session_scope(db_engine) as session:
+            assert session.query(ApiToken).one().last_used_at is not None
+            users.revoke_token(session=session, prefix_or_id=token)
+        assert_error(api_client.get("/api/sites", headers=bearer(token)), 401, "unauthorized")
+
 
 class TestNoAuthNeeded:
     def test_docs_and_openapi(self, api_client):
@@ -207,14 +218,32 @@ class TestErrorShape:
         response = api_client.get("/api/no-such-thing")
         assert "/api/no-such-thing" in assert_error(response, 404, "not_found")
 
-    def test_wrong_method(self, api_client):
-        """A known path with the wrong method: 405 in the error shape, with Allow.
+    @pytest.mark.parametrize(
+        ("method", "path", "allow"),
+        [
+            ("DELETE", "/api/sites", "GET, POST"),  # two routes: list and create
+            ("PUT", "/api/sites/7", "GET, PATCH"),  # two routes: read and update
+            ("GET", "/api/jobs/crawl", "POST"),  # one route
+            ("PUT", "/api/jobs/not-a-uuid/cancel", "POST"),  # routing 405s before validating
+        ],
+    )
+    def test_wrong_method(self, api_client, method, path, allow):
+        """A known path with the wrong method: 405 in the error shape, and an Allow that
+        lists every method of the path, not only those of the first route that matched."""
+        response = api_client.request(method, path)
+        assert method in assert_error(response, 405, "method_not_allowed")
+        assert response.headers["Allow"] == allow
 
-        (Starlette's Allow lists the methods of the first route on the path only.)
-        """
-        response = api_client.delete("/api/sites")
-        assert "DELETE" in assert_error(response, 405, "method_not_allowed")
-        assert response.headers["Allow"]
+    def test_allow_lists_the_documented_methods_of_every_path(self, api_client):
+        """For each path of the OpenAPI document, a 405's Allow is its documented methods."""
+        document = api_client.get("/openapi.json").json()
+        for template, operations in document["paths"].items():
+            path = re.sub(r"\{[^}]+\}", "1", template)
+            response = api_client.options(path)
+            assert response.status_code == 405, path
+            assert set(response.headers["Allow"].split(", ")) == {
+                method.upper() for method in operations
+            }, path
 
     def test_malformed_json(self, api_client, user_factory):
         """A body that is not JSON: 422 in the error shape."""

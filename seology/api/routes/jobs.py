@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from seology import queue
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
 from seology.api.schemas import JobEnvelope, JobList, JobStats, error_responses
-from seology.db.models import Site, User
+from seology.db.models import Site
 from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
+from seology.services.users import TokenOwner
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=error_responses(401, 422, 503))
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -88,7 +89,7 @@ ENQUEUE_ROUTE: dict[str, Any] = {
 }
 
 
-async def _own_site(session: Session, user: User, site_id: int) -> Site:
+async def _own_site(session: Session, user: TokenOwner, site_id: int) -> Site:
     """The caller's site; another user's is 404 before anything is queued.
 
     The session's connection goes back to the pool before the enqueue awaits Prefect.

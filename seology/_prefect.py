@@ -6,6 +6,7 @@ Private to `seology.queue`: the job API and the CLI never import this module.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ssl
 import uuid
@@ -19,6 +20,8 @@ import anyio
 import httpx
 
 from seology._run_batches import BatchedRunReader, ReadMany
+from seology._run_cache import RunCache
+from seology._run_events import follow_run_events
 from seology.errors import PrefectUnavailable
 
 if TYPE_CHECKING:
@@ -33,11 +36,13 @@ TERMINAL_STATE_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
 @dataclass(frozen=True)
 class _Kept:
-    """The client `keep_client` holds open, its event loop, and its batched run reads."""
+    """The client `keep_client` holds open, its event loop, its batched run reads, and
+    the runs they read, kept until Prefect's events say they changed."""
 
     loop: asyncio.AbstractEventLoop
     client: PrefectClient
     runs: BatchedRunReader
+    cache: RunCache
 
 
 _kept: _Kept | None = None
@@ -61,11 +66,17 @@ async def keep_client() -> AsyncIterator[None]:
         yield
         return
     async with get_client(httpx_settings=_client_settings()) as client:  # no I/O yet
-        _kept = _Kept(asyncio.get_running_loop(), client, BatchedRunReader(_run_reads(client)))
+        cache = RunCache()
+        reader = BatchedRunReader(_run_reads(client))
+        _kept = _Kept(asyncio.get_running_loop(), client, reader, cache)
+        events = asyncio.create_task(follow_run_events(cache, str(client.api_url).rstrip("/")))
         try:
             yield
         finally:
             _kept = None
+            events.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await events
 
 
 @asynccontextmanager
@@ -140,14 +151,26 @@ def _run_reads(client: PrefectClient) -> ReadMany:
     return read_many
 
 
-async def read_run(run_id: uuid.UUID, client: PrefectClient | None = None) -> FlowRun | None:
+async def read_run(
+    run_id: uuid.UUID, client: PrefectClient | None = None, *, cached: bool = False
+) -> FlowRun | None:
     """The flow run `run_id`, or None: batched with concurrent reads where a client is
-    kept (the job API), else read with `client` or a client of its own."""
+    kept (the job API), else read with `client` or a client of its own.
+
+    `cached`: a status read, which may be answered from the runs kept since Prefect's
+    events last named them (`seology._run_cache`); reads that decide a change do not.
+    """
     from prefect.exceptions import ObjectNotFound
 
     kept = _current_kept()
     if kept is not None:
-        return await kept.runs.read(run_id)
+        if cached and (run := kept.cache.get(run_id)) is not None:
+            return run
+        started = kept.cache.now()
+        run = await kept.runs.read(run_id)
+        if run is not None:
+            kept.cache.put(run, started)
+        return run
     try:
         if client is not None:
             return await client.read_flow_run(run_id)
@@ -155,6 +178,14 @@ async def read_run(run_id: uuid.UUID, client: PrefectClient | None = None) -> Fl
             return await own.read_flow_run(run_id)
     except ObjectNotFound:
         return None
+
+
+def forget_runs(run_ids: Iterable[uuid.UUID | str]) -> None:
+    """This process changed or deleted these runs: status reads go to Prefect again."""
+    kept = _current_kept()
+    if kept is not None:
+        for run_id in run_ids:
+            kept.cache.forget(uuid.UUID(str(run_id)))
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from seology._job_view import status_of, to_job
 from seology._prefect import (
     TERMINAL_STATE_TYPES,
     bulk_delete,
+    forget_runs,
     job_filter,
     keep_client,
     prefect_client,
@@ -244,9 +245,11 @@ def parse_job_id(job_id: str) -> uuid.UUID:
         raise InvalidJobId(f"{job_id!r} is not a job id (a UUID)") from exc
 
 
-async def _owned_run(client: PrefectClient | None, job_id: str, user_id: int | None) -> FlowRun:
+async def _owned_run(
+    client: PrefectClient | None, job_id: str, user_id: int | None, *, cached: bool = False
+) -> FlowRun:
     """The run of `job_id`; another user's job is reported as unknown, never revealed."""
-    flow_run = await read_run(parse_job_id(job_id), client)
+    flow_run = await read_run(parse_job_id(job_id), client, cached=cached)
     if flow_run is None:
         raise JobNotFound(f"No job {job_id}.")
     owner = tag_value(flow_run.tags, "user")
@@ -262,7 +265,8 @@ async def _view(flow_run: FlowRun, engine: Engine | None) -> Job:
 
 async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
     """The job `job_id` as its owner sees it; with `engine`, with its result and progress."""
-    flow_run = await _owned_run(None, job_id, user_id)  # batched in the job API
+    # In the job API: batched, and answered from the kept run until an event names it.
+    flow_run = await _owned_run(None, job_id, user_id, cached=True)
     return await _view(flow_run, engine)
 
 
@@ -417,6 +421,7 @@ async def cancel_job(job_id: str, *, user_id: int | None, engine: Engine | None 
             waiting = state_type in ("SCHEDULED", "CRASHED")
             state = Cancelled if waiting else Cancelling
             await client.set_flow_run_state(flow_run.id, state(message="Cancelled by the user"))
+            forget_runs([flow_run.id])
         flow_run = await client.read_flow_run(flow_run.id)
     return await _view(flow_run, engine)
 
@@ -438,6 +443,7 @@ async def retry_job(job_id: str, *, user_id: int | None, engine: Engine | None =
         await client.set_flow_run_state(
             flow_run.id, Scheduled(message="Retried by the user"), force=True
         )
+        forget_runs([flow_run.id])
         flow_run = await client.read_flow_run(flow_run.id)
     return await _view(flow_run, engine)
 
@@ -455,7 +461,9 @@ async def delete_finished_jobs(ended_before: datetime) -> list[str]:
         state_types=TERMINAL_STATE_TYPES, ended_before=ended_before, top_level_only=True
     )
     async with prefect_client() as client:
-        return await bulk_delete(client, flow_runs)
+        deleted = await bulk_delete(client, flow_runs)
+    forget_runs(deleted)
+    return deleted
 
 
 async def cleanup(days_old: int, *, engine: Engine | None = None) -> int:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from http import HTTPMethod
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from seology import __version__, queue
 from seology.api.routes import analysis, audit, health, jobs, reports, sites
@@ -122,9 +124,30 @@ def describe_validation_error(error: Mapping[str, Any]) -> str:
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-    message = _routing_message(request, exc.status_code) if exc.detail in ROUTING_DETAILS else None
-    return error_response(
-        exc.status_code, code, message or str(exc.detail), dict(exc.headers or {})
+    routing = exc.detail in ROUTING_DETAILS
+    message = _routing_message(request, exc.status_code) if routing else None
+    headers = dict(exc.headers or {})
+    if routing and exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, code, message or str(exc.detail), headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """`GET, POST`: every method some route takes on the request's path.
+
+    Starlette's 405 names the methods of the first route that matched the path only,
+    and one path is often several routes (`GET` and `POST` of `/api/sites`). Each
+    method is tried against the routes as the router itself would, so that nested
+    routers (FastAPI no longer flattens `include_router`) are asked too.
+    """
+    routes = request.app.router.routes
+    return ", ".join(
+        method.value
+        for method in HTTPMethod
+        if any(
+            route.matches({**request.scope, "method": method.value})[0] is Match.FULL
+            for route in routes
+        )
     )
 
 

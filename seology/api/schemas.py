@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
@@ -26,6 +27,16 @@ def iso_utc(value: datetime) -> str:
 
 
 Timestamp = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
+
+# A str, validated by `seology.queue.parse_job_id` (422 `invalid_job_id`, the same answer
+# as the job routes give); the format tells clients (and schemathesis) that anything but
+# a UUID is malformed.
+JobId = Annotated[
+    str,
+    Path(
+        description="The job's id: its Prefect flow run UUID.", json_schema_extra={"format": "uuid"}
+    ),
+]
 
 
 class ApiModel(BaseModel):

@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seology.api.deps import Caller, CallerDep, SessionDep
-from seology.api.schemas import ERROR_RESPONSES, ApiModel, ErrorBody, Timestamp
+from seology.api.schemas import (
+    ERROR_RESPONSES,
+    ApiModel,
+    ErrorBody,
+    JobId,
+    Timestamp,
+    error_responses,
+)
 from seology.db.models import Crawl, Issue
 from seology.errors import InvalidInput, NotFound
 from seology.queue import parse_job_id
@@ -78,7 +85,12 @@ class CrawlReport(ApiModel):
     issues: list[IssueOut]
 
 
-@router.get("/sites/{site_id}/issues", response_model=SiteIssues, responses=NOT_FOUND)
+@router.get(
+    "/sites/{site_id}/issues",
+    response_model=SiteIssues,
+    # 400: a check id the registry does not know (the schema cannot list them all).
+    responses={**NOT_FOUND, **error_responses(400)},
+)
 def site_issues(
     site_id: SiteId,
     caller: CallerDep,
@@ -113,7 +125,7 @@ def site_issues(
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}, "description": "JSON or CSV"}},
 )
 def crawl_report(
-    job_id: str,
+    job_id: JobId,
     caller: CallerDep,
     session: SessionDep,
     format: Annotated[Literal["json", "csv"], Query()] = "json",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine
@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from seology import queue
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
-from seology.api.schemas import JobEnvelope, JobList, JobStats, error_responses
+from seology.api.schemas import JobEnvelope, JobId, JobList, JobStats, error_responses
 from seology.db.models import Site
 from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
@@ -36,12 +36,6 @@ IdempotencyKey = Annotated[
 MAX_PAGES_LIMIT = 10_000
 # A str, validated by `seology.queue` (422 `invalid_job_id`); the format tells clients
 # (and schemathesis) that anything but a UUID is malformed.
-JobId = Annotated[
-    str,
-    Path(
-        description="The job's id: its Prefect flow run UUID.", json_schema_extra={"format": "uuid"}
-    ),
-]
 #: The answers of an operation on one job, besides 200 and the router's.
 ONE_JOB = error_responses(404)
 CHANGE_JOB = error_responses(404, 409)

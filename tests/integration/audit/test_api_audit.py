@@ -80,19 +80,29 @@ def test_issues_filter_by_severity_and_check(api_client, audited, query, check_i
     assert {issue["checkId"] for issue in answer.json()["issues"]} == check_ids
 
 
+def assert_error(answer, status: int, code: str) -> str:
+    """The answer is the API's error shape with `status` and `code`; returns the message."""
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    return body["error"]["message"]
+
+
 @pytest.mark.parametrize(
-    ("query", "status"),
+    ("query", "status", "code"),
     [
-        ("severity=fatal", 422),  # not a severity
-        ("check=title.nope", 400),  # not a check id of the registry
+        ("severity=fatal", 422, "validation_error"),  # not a severity
+        ("check=title.nope", 400, "invalid_input"),  # not a check id of the registry
     ],
 )
-def test_bad_filters_are_refused(api_client, audited, query, status) -> None:
-    """An unknown severity or check id is an error, not an empty list."""
+def test_bad_filters_are_refused(api_client, audited, query, status, code) -> None:
+    """An unknown severity or check id is an error in the API's shape, not an empty list."""
     answer = api_client.get(
         f"/api/sites/{audited['site'].id}/issues?{query}", headers=audited["owner"]
     )
-    assert answer.status_code == status
+    assert assert_error(answer, status, code)
 
 
 def test_another_users_site_is_not_found_but_the_admin_sees_it(
@@ -145,16 +155,16 @@ def test_the_report_as_csv(api_client, audited) -> None:
 
 
 @pytest.mark.parametrize(
-    ("job_id", "status"),
+    ("job_id", "status", "code"),
     [
-        ("not-a-uuid", 422),  # malformed job id
-        (str(uuid.uuid4()), 404),  # unknown job
+        ("not-a-uuid", 422, "invalid_job_id"),  # malformed, as the job routes answer
+        (str(uuid.uuid4()), 404, "not_found"),  # unknown job
     ],
 )
-def test_report_of_an_unknown_or_malformed_job(api_client, audited, job_id, status) -> None:
+def test_report_of_an_unknown_or_malformed_job(api_client, audited, job_id, status, code) -> None:
     """Job ids are flow run UUIDs: 422 when malformed, 404 when unknown."""
     answer = api_client.get(f"/api/crawls/{job_id}/report", headers=audited["owner"])
-    assert answer.status_code == status
+    assert job_id in assert_error(answer, status, code)
 
 
 def test_report_of_another_users_crawl_is_not_found(api_client, audited, admin_headers) -> None:
@@ -162,3 +172,22 @@ def test_report_of_another_users_crawl_is_not_found(api_client, audited, admin_h
     path = f"/api/crawls/{audited['new']}/report"
     assert api_client.get(path, headers=audited["other"]).status_code == 404
     assert api_client.get(path, headers=admin_headers).status_code == 200
+
+
+def test_the_openapi_document_declares_what_the_routes_answer(api_client) -> None:
+    """The issues route declares its 400 in the error shape; the report's job id is a
+    UUID, declared as the job routes declare theirs."""
+    document = api_client.get("/openapi.json").json()
+    issues = document["paths"]["/api/sites/{site_id}/issues"]["get"]["responses"]
+    assert issues["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    report = document["paths"]["/api/crawls/{job_id}/report"]["get"]
+    status = document["paths"]["/api/jobs/{job_id}/status"]["get"]
+    assert _path_parameter(report, "job_id") == _path_parameter(status, "job_id")
+    assert _path_parameter(report, "job_id")["schema"]["format"] == "uuid"
+    assert {"404", "422"} <= set(report["responses"])
+
+
+def _path_parameter(operation: dict, name: str) -> dict:
+    return next(p for p in operation["parameters"] if p["in"] == "path" and p["name"] == name)

@@ -8,10 +8,14 @@ Starts `seology up --postgres URL --postgres-prefix seology_bench_<random> --wor
 drops both databases at the end. Serves 10 small local sites (5 pages each), creates 5
 users who each add all 10, then 20 client threads enqueue the jobs over the job API
 (`maxPages` 3, each with its own `Idempotency-Key`, so a retried POST cannot make a
-second job), and waits until every job has ended. Then checks, and prints as PASS/FAIL:
-every job COMPLETED; none lost (the admin listing holds exactly the enqueued ids); none
-run twice (attempts 1; each flow run id has one `crawls` row and each of its pages
-once); no 5xx from the job API. Prints enqueue latency p50/p95/p99, enqueue → running
+second job). Together the clients offer 2 jobs/s (`--enqueue-rate`): open loop, latency
+counted from when a POST was due; twice the 60-a-minute throughput target, so a backlog
+builds and jobs run while the rest are enqueued. `--enqueue-rate 0` makes each client
+post flat out, where latency is ~clients / throughput by Little's law. Then it waits
+until every job has ended, checks, and prints as PASS/FAIL: every job COMPLETED; none
+lost (the admin listing holds exactly the enqueued ids); none run twice (attempts 1;
+each flow run id has one `crawls` row and each of its pages once); no 5xx from the job
+API; enqueue p99 ≤ 200 ms. Prints enqueue latency p50/p95/p99, enqueue → running
 (`createdAt` → `startedAt`; under a backlog this is queueing time), jobs per minute,
 and then the job API under 50 concurrent status pollers (requests/s, p50/p99).
 
@@ -76,8 +80,11 @@ class Tally:
         return sum(count for status, count in self.statuses.items() if status >= 500)
 
 
-def timed(tally: Tally, call: Callable[[], httpx.Response]) -> httpx.Response | None:
-    started = time.monotonic()
+def timed(
+    tally: Tally, call: Callable[[], httpx.Response], since: float | None = None
+) -> httpx.Response | None:
+    """`call()`, its latency from `since` (default: now) and status recorded in `tally`."""
+    started = time.monotonic() if since is None else since
     try:
         response = call()
     except httpx.HTTPError:
@@ -107,14 +114,17 @@ def make_users(stack: BenchStack, sites: list[SiteServer]) -> list[tuple[str, li
 # --- enqueue ---------------------------------------------------------------------------
 
 
-def enqueue_one(client: httpx.Client, site_id: int, tally: Tally) -> None:
+def enqueue_one(client: httpx.Client, site_id: int, tally: Tally, due: float | None = None) -> None:
+    """POST one crawl; `due` (monotonic) is when it should have gone, if paced."""
     key = uuid.uuid4().hex
     body = {"siteId": site_id, "maxPages": MAX_PAGES}
     for _ in range(ENQUEUE_TRIES):
         response = timed(
             tally,
             lambda: client.post("/api/jobs/crawl", json=body, headers={"Idempotency-Key": key}),
+            since=due,
         )
+        due = None  # a retry's latency counts from when it was sent
         if response is not None and response.status_code in (200, 202):
             with tally.lock:
                 tally.job_ids.append(response.json()["jobId"])
@@ -122,18 +132,33 @@ def enqueue_one(client: httpx.Client, site_id: int, tally: Tally) -> None:
     raise SystemExit(f"enqueue failed {ENQUEUE_TRIES} times: {tally.statuses}")
 
 
-def enqueue_all(stack: BenchStack, users: list, jobs: int, clients: int) -> tuple[Tally, float]:
+def enqueue_all(
+    stack: BenchStack, users: list, jobs: int, clients: int, rate: float | None = None
+) -> tuple[Tally, float]:
+    """`jobs` enqueues from `clients` threads, flat out (`rate` None) or paced.
+
+    Paced, the clients together offer `rate` jobs/s (open loop, each client on its own
+    schedule, with a random phase) and latency counts from when a POST was due, so a
+    slow API shows as latency instead of as fewer requests. Flat out, each client posts
+    again as soon as it had its answer: by Little's law the latency is then about
+    `clients / throughput`, whatever the API does.
+    """
     tally = Tally()
     per_client = [jobs // clients + (1 if n < jobs % clients else 0) for n in range(clients)]
+    interval = clients / rate if rate else 0.0
+    started = time.monotonic()
 
     def client_run(n: int) -> None:
         token, site_ids = users[n % len(users)]
         rng = random.Random(n)  # spreads the load; not crypto
+        due = started + rng.uniform(0, interval)
         with stack.client(token) as client:
             for _ in range(per_client[n]):
-                enqueue_one(client, rng.choice(site_ids), tally)
+                if rate:
+                    time.sleep(max(0.0, due - time.monotonic()))
+                enqueue_one(client, rng.choice(site_ids), tally, due=due if rate else None)
+                due += interval
 
-    started = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client_run, range(clients)))
     return tally, time.monotonic() - started
@@ -240,6 +265,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--enqueue-rate",
+        type=float,
+        default=2.0,
+        help="jobs/s the clients offer together (open loop); 0 = each posts flat out",
+    )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--pollers", type=int, default=50)
     parser.add_argument(
@@ -280,8 +311,11 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
 
     began = time.monotonic()
-    enqueued, enqueue_seconds = enqueue_all(stack, users, args.jobs, args.clients)
-    print(f"enqueued {len(enqueued.job_ids)} jobs from {args.clients} clients in "
+    enqueued, enqueue_seconds = enqueue_all(
+        stack, users, args.jobs, args.clients, rate=args.enqueue_rate or None
+    )
+    pace = f"paced at {args.enqueue_rate:g}/s" if args.enqueue_rate else "flat out"
+    print(f"enqueued {len(enqueued.job_ids)} jobs from {args.clients} clients ({pace}) in "
           f"{enqueue_seconds:.1f} s ({len(enqueued.job_ids) / enqueue_seconds:.1f}/s); "
           f"statuses {dict(enqueued.statuses)}")  # fmt: skip
     print(summary("enqueue (POST /api/jobs/crawl)", enqueued.latencies), flush=True)
@@ -302,6 +336,8 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     check("one crawls row per flow run", not_one == 0, f"{not_one} without exactly one")
     check("each page stored once", duplicated == 0, f"{duplicated} pages stored twice")
     check("no 5xx from the job API", enqueued.server_errors == 0, str(dict(enqueued.statuses)))
+    enqueue_p99 = percentile(enqueued.latencies, 99)
+    check(f"enqueue p99 ≤ 200 ms ({pace})", enqueue_p99 <= 0.2, f"{enqueue_p99 * 1000:.0f} ms")
 
     starts = [
         (parse_time(j["startedAt"]) - parse_time(j["createdAt"])).total_seconds()

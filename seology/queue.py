@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
-from deployments.pool import queue_for_priority
+from deployments.pool import QUEUES, queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
 from seology._job_view import status_of, to_job
 from seology._prefect import (
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 
 #: Inside one queue, each step of priority starts this much earlier (docs/internals/priority.md).
 PRIORITY_STEP = timedelta(seconds=30)
+#: The furthest back a job is scheduled: a step for each priority above its queue's lowest.
+PRIORITY_BACKDATING = PRIORITY_STEP * max(q.max_job_priority - q.min_job_priority for q in QUEUES)
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
 JOB_TYPES = ("crawl", "analysis", "daily", "monthly")
 #: Prefect refuses `limit` above 200 on reads.

@@ -80,10 +80,17 @@ def _file_values(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
+#: Prefect's own threshold for calling a run Late: waiting this long past its time.
+PREFECT_LATE_AFTER_SECONDS = 15
+
+
 def local_defaults(home: Path, *, retention_days: int) -> dict[str, str]:
     """What local mode sets unless the user says otherwise."""
+    from seology.queue import PRIORITY_BACKDATING
+
     prefect_home = home / "prefect"
     retention = max(retention_days * SECONDS_PER_DAY, MIN_VACUUM_RETENTION_SECONDS)
+    late_after = int(PRIORITY_BACKDATING.total_seconds()) + PREFECT_LATE_AFTER_SECONDS
     return {
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
@@ -93,6 +100,10 @@ def local_defaults(home: Path, *, retention_days: int) -> dict[str, str]:
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
         "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
         "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(retention),
+        # Urgent jobs are scheduled up to PRIORITY_BACKDATING in the past (their lever
+        # inside a queue): with Prefect's 15 s they were all marked Late at once, an
+        # extra state change each and a UI full of Late jobs that had waited 1 s.
+        "PREFECT_SERVER_SERVICES_LATE_RUNS_AFTER_SECONDS": str(late_after),
         "PREFECT_LOGGING_SETTINGS_PATH": str(Path(__file__).parent / "logging.yml"),
         "SEOLOGY_ALLOW_PRIVATE_TARGETS": "true",
         "SEOLOGY_LOCAL_MODE": "true",

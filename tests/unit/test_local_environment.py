@@ -78,3 +78,19 @@ def test_remembered_values_replace_earlier_ones(tmp_path):
     assert "CRON_SECRET=abc" in text
     assert "SEOLOGY_DATABASE_URL=new" in text
     assert "old" not in text
+
+
+def test_a_queued_job_of_any_priority_may_wait_15_s_before_it_is_late(tmp_path):
+    """Urgent jobs are scheduled in the past (the priority lever inside a queue); Prefect
+    calls a run Late once it is this far past its time. With the stack's threshold,
+    every priority gets Prefect's own 15 s before it is Late, as an unbackdated run does."""
+    from datetime import UTC, datetime, timedelta
+
+    from seology.queue import scheduled_time_for
+
+    env = stack_environment(tmp_path, StackAddresses(), retention_days=30, environ={})
+    late_after = timedelta(seconds=int(env["PREFECT_SERVER_SERVICES_LATE_RUNS_AFTER_SECONDS"]))
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    backdated = {priority: now - scheduled_time_for(priority, now) for priority in range(1, 11)}
+    assert max(backdated.values()) > timedelta(seconds=15)  # Prefect's default is too short
+    assert all(ahead + timedelta(seconds=15) <= late_after for ahead in backdated.values())

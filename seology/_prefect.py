@@ -219,7 +219,6 @@ def job_filter(
     tags: Iterable[str] = (),
     state_types: Iterable[str] | None = None,
     ended_before: datetime | None = None,
-    idempotency_key: str | None = None,
     top_level_only: bool = False,
     expected_after: datetime | None = None,
     expected_before: datetime | None = None,
@@ -238,8 +237,6 @@ def job_filter(
         criteria["state"] = f.FlowRunFilterState(type=f.FlowRunFilterStateType(any_=types))
     if ended_before is not None:
         criteria["end_time"] = f.FlowRunFilterEndTime(before_=ended_before)
-    if idempotency_key is not None:
-        criteria["idempotency_key"] = f.FlowRunFilterIdempotencyKey(any_=[idempotency_key])
     if top_level_only:
         criteria["parent_task_run_id"] = f.FlowRunFilterParentTaskRunId(is_null_=True)
     if expected_after is not None or expected_before is not None:

@@ -15,21 +15,12 @@ def worker(
     limit: int | None = typer.Option(
         None, help="At most this many flow runs at once (default: the pool's limit)."
     ),
-    nice: int = typer.Option(
-        0,
-        min=0,
-        max=19,
-        help="Run the worker and its flow runs at this niceness: on a machine shared with "
-        "the Prefect server and the job API, they then answer first.",
-    ),
 ) -> None:
     """Run flow runs of the pool until stopped (Ctrl-C or SIGTERM: runs are stopped too).
 
     Same as `prefect worker start --type process`, but each run starts as a fork of a
     process that has already imported Prefect and the flows: about 3 s sooner.
     """
-    if nice:
-        os.nice(nice)  # inherited by the warm process, every flow run and its parsers
     from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
     from prefect.utilities.processutils import setup_signal_handlers_worker
 

@@ -24,7 +24,6 @@ def probe(report: str) -> None:
                 "preloaded": WARM_MARKER_MODULE in sys.modules,
                 "flow_run_id": os.environ.get("PREFECT__FLOW_RUN_ID"),
                 "probe_env": os.environ.get("SEOLOGY_PROBE"),
-                "niceness": os.nice(0),
             }
         )
     )

@@ -26,7 +26,6 @@ from tests.e2e.conftest import Stack
 pytestmark = pytest.mark.e2e
 
 POOL = "seology-probe"
-PROBE_NICENESS = 7
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -94,10 +93,7 @@ def probe_worker(stack: Stack) -> Iterator[None]:
     log = stack.home / "probe-worker.log"
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "seology.cli", "worker", "--pool", POOL, "--name", "probe",
-                "--nice", str(PROBE_NICENESS),
-            ],
+            [sys.executable, "-m", "seology.cli", "worker", "--pool", POOL, "--name", "probe"],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -118,7 +114,6 @@ def test_run_forks_from_the_warm_process(stack: Stack, probe_worker: None, tmp_p
     assert probe["preloaded"] is True  # a fork of the warm process
     assert probe["flow_run_id"] == str(run.id)
     assert probe["probe_env"] == "warm"  # the deployment's job variables reach the run
-    assert probe["niceness"] == PROBE_NICENESS  # `--nice` reaches the flow run
     assert int(run.infrastructure_pid) == probe["pid"]
     logs = asyncio.run(_flow_run_logs(stack.prefect_api_url, run.id, "probe ran in process"))
     assert any(f"probe ran in process {probe['pid']}" in message for message in logs), logs
@@ -136,4 +131,3 @@ def test_pull_steps_start_the_run_the_prefect_way(stack: Stack, probe_worker: No
     probe = json.loads(report.read_text())
     assert probe["preloaded"] is False  # a fresh interpreter imported only what it ran
     assert probe["probe_env"] == "pulled"
-    assert probe["niceness"] == PROBE_NICENESS

@@ -52,6 +52,19 @@ async def _until(condition, within: float) -> float:
     return time.monotonic() - started
 
 
+def _count_reads(kept) -> list[list[uuid.UUID]]:
+    """Each batch the kept client reads from Prefect from now on, appended as it goes."""
+    reads: list[list[uuid.UUID]] = []
+    read_many = kept.runs._read_many
+
+    async def counted(ids: list[uuid.UUID]):
+        reads.append(ids)
+        return await read_many(ids)
+
+    kept.runs._read_many = counted
+    return reads
+
+
 @pytest.fixture
 def quick_settle(monkeypatch: pytest.MonkeyPatch) -> float:
     """A short settle, and an age limit far longer than the test: only events count."""
@@ -72,14 +85,7 @@ def test_a_status_is_read_once_and_again_only_after_its_event(quick_settle):
             assert kept is not None
             await _until(lambda: kept.cache.live, within=20)
             await asyncio.sleep(quick_settle + 0.1)
-            reads: list[list[uuid.UUID]] = []
-            read_many = kept.runs._read_many
-
-            async def counted(ids: list[uuid.UUID]):
-                reads.append(ids)
-                return await read_many(ids)
-
-            kept.runs._read_many = counted
+            reads = _count_reads(kept)
             before = [(await queue.get_job(str(run_id), user_id=OWNER)).status for _ in range(10)]
             reads_before = len(reads)
             await _set_running(run_id)
@@ -118,14 +124,7 @@ def test_without_the_event_stream_every_status_reads_prefect(monkeypatch, quick_
     async def scenario() -> int:
         async with queue.prefect_connection():
             kept = _prefect._current_kept()
-            reads: list[list[uuid.UUID]] = []
-            read_many = kept.runs._read_many
-
-            async def counted(ids: list[uuid.UUID]):
-                reads.append(ids)
-                return await read_many(ids)
-
-            kept.runs._read_many = counted
+            reads = _count_reads(kept)
             await asyncio.sleep(quick_settle + 0.1)
             for _ in range(5):
                 await queue.get_job(str(run_id), user_id=OWNER)

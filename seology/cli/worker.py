@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import warnings
 
 import typer
@@ -22,7 +23,6 @@ def worker(
     process that has already imported Prefect and the flows: about 3 s sooner.
     """
     from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
-    from prefect.utilities.processutils import setup_signal_handlers_worker
 
     with warnings.catch_warnings():
         # Prefect warns that a second class registers the `process` type: ours, on purpose.
@@ -30,6 +30,7 @@ def worker(
         from seology.worker.worker import SeologyWorker
 
     async def run() -> None:
+        stop_on_signals(asyncio.current_task())
         async with SeologyWorker(
             name=name,
             work_pool_name=pool,
@@ -38,9 +39,32 @@ def worker(
         ) as seology_worker:
             await seology_worker.start(printer=typer.echo)
 
-    # First SIGTERM or Ctrl-C: stop polling and stop the runs; the second: SIGKILL.
-    setup_signal_handlers_worker(os.getpid(), "the Seology worker", typer.echo)
     try:
         asyncio.run(run())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         typer.echo("Worker stopped.")
+
+
+def stop_on_signals(main: asyncio.Task[None] | None) -> None:
+    """First SIGTERM or Ctrl-C: cancel the worker (it stops polling and its runs); the
+    second: SIGKILL.
+
+    Handled by the event loop, not as Prefect's worker does (a KeyboardInterrupt raised
+    wherever the main thread happens to be): raised inside a coroutine that catches it,
+    it was swallowed, and a worker SIGTERMed while a run was finishing kept running.
+    """
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        name = signal.Signals(signum).name
+        if len(received) == 1 and main is not None:
+            typer.echo(f"Received {name}: stopping the worker (again to kill it) ...")
+            main.cancel()
+        else:
+            typer.echo(f"Received {name} again: killing the worker.")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)

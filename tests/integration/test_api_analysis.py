@@ -10,14 +10,11 @@ import pytest
 from seology.db.engine import session_scope
 from seology.db.models import Analysis
 from tasks.analysis import PageSuggestion, Problem, SiteAnalysis
+from tests.integration.api_answers import bearer
 
 ANALYSIS_FIELDS = {
     "id", "jobId", "siteId", "crawlId", "engine", "model", "createdAt", "usage", "plan",
 }  # fmt: skip
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def plan(summary: str, engine: str = "claude") -> SiteAnalysis:

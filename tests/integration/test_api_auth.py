@@ -22,21 +22,7 @@ from seology.errors import ConfigurationError
 from seology.services import users
 from seology.settings import Settings
 from seology.testing.servers import serve_app
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> str:
-    """The response is the API's error shape with `status` and `code`; returns the message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]["message"]
+from tests.integration.api_answers import assert_error, bearer
 
 
 def closed_port() -> int:

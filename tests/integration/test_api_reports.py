@@ -13,19 +13,10 @@ from seology.db.models import Crawl, Issue, Page
 from tasks.changes import crawl_changes
 from tasks.charts import month_chart_svg
 from tasks.monthly import SiteReport, save_reports
+from tests.integration.api_answers import assert_error, bearer
 
 DAY = datetime(2025, 3, 1, 12, tzinfo=UTC)
 SERIAL = itertools.count(1)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_error(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-    return response.json()["error"]["message"]
 
 
 def add_crawl(engine, site, finished_at: datetime, urls: list[str], issues=()) -> int:

@@ -8,19 +8,9 @@ import pytest
 
 from seology.errors import InvalidTargetURL
 from seology.services.sites import normalise_url
+from tests.integration.api_answers import assert_error, bearer
 
 SITE_FIELDS = {"id", "url", "name", "monitoringEnabled", "createdAt"}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_error(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    assert set(response.json()) == {"error"}
-    assert response.json()["error"]["code"] == code
-    return response.json()["error"]["message"]
 
 
 def parse_time(value: str) -> datetime:

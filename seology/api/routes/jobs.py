@@ -34,8 +34,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 MAX_PAGES_LIMIT = 10_000
-# A str, validated by `seology.queue` (422 `invalid_job_id`); the format tells clients
-# (and schemathesis) that anything but a UUID is malformed.
 #: The answers of an operation on one job, besides 200 and the router's.
 ONE_JOB = error_responses(404)
 CHANGE_JOB = error_responses(404, 409)

@@ -13,6 +13,7 @@ from seology.db.engine import session_scope
 from seology.db.models import Crawl
 from tasks.audit import run_audit
 from tasks.auditing import store_audit
+from tests.integration.api_answers import assert_error
 from tests.unit.audit.builders import answered, home, page
 
 
@@ -78,16 +79,6 @@ def test_issues_filter_by_severity_and_check(api_client, audited, query, check_i
     )
     assert answer.status_code == 200
     assert {issue["checkId"] for issue in answer.json()["issues"]} == check_ids
-
-
-def assert_error(answer, status: int, code: str) -> str:
-    """The answer is the API's error shape with `status` and `code`; returns the message."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    return body["error"]["message"]
 
 
 @pytest.mark.parametrize(

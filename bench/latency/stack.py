@@ -13,16 +13,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from seology.testing.stack import RunningStack, StackFailed, clean_environment, seology_up
 
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 90.0
+#: Where `postgres_stack` creates its databases, unless told another server.
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class BenchStack(RunningStack):
@@ -65,6 +69,29 @@ def local_stack(*options: str, env: dict[str, str] | None = None) -> Iterator[Be
         raise SystemExit(str(exc)) from exc
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def postgres_stack(
+    server_url: str | None, name: str, *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[BenchStack, str]]:
+    """`local_stack` on PostgreSQL databases of its own (`<name>_<random>_prefect` and
+    `_app` on `server_url`, default `DEFAULT_POSTGRES`), dropped at the end.
+
+    Yields the stack and the URL of its app database, for checks that read it directly.
+    """
+    server_url = server_url or DEFAULT_POSTGRES
+    prefix = f"{name}_{uuid.uuid4().hex[:8]}"
+    try:
+        with local_stack(
+            "--postgres", server_url, "--postgres-prefix", prefix, *options, env=env
+        ) as stack:
+            yield stack, f"{server_url.rsplit('/', 1)[0]}/{prefix}_app"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as db:
+            for suffix in ("prefect", "app"):
+                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+        print(f"dropped {prefix}_prefect and {prefix}_app")
 
 
 def stop_on_sigterm() -> None:

@@ -18,16 +18,18 @@ import argparse
 import asyncio
 import os
 import time
-import uuid
 from collections import Counter
 
-import psycopg
 from prefect import flow
 
-from bench.latency.stack import BenchStack, load_average, local_stack, percentile, stop_on_sigterm
+from bench.latency.stack import (
+    BenchStack,
+    load_average,
+    percentile,
+    postgres_stack,
+    stop_on_sigterm,
+)
 from deployments.pool import POOL_NAME
-
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @flow(name="seology-bench-noop", persist_result=False)
@@ -98,26 +100,10 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     stop_on_sigterm()
-    server_url = args.postgres or DEFAULT_POSTGRES
-    prefix = f"seology_noop_{uuid.uuid4().hex[:8]}"
-    options = (
-        "--postgres",
-        server_url,
-        "--postgres-prefix",
-        prefix,
-        "--workers",
-        str(args.workers),
-    )
-    try:
-        with local_stack(*options) as stack:
-            print(
-                f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)"
-            )
-            asyncio.run(measure(stack, args.runs, args.timeout))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as db:
-            for suffix in ("prefect", "app"):
-                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+    options = ("--workers", str(args.workers))
+    with postgres_stack(args.postgres, "seology_noop", *options) as (stack, _app_url):
+        print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
+        asyncio.run(measure(stack, args.runs, args.timeout))
 
 
 if __name__ == "__main__":

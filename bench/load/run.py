@@ -46,15 +46,14 @@ import psycopg
 from bench.latency.stack import (
     BenchStack,
     load_average,
-    local_stack,
     parse_env,
     percentile,
+    postgres_stack,
     stop_on_sigterm,
 )
 from bench.load import polls
 from seology.testing.sites import SiteServer, generate_site
 
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SITES, USERS, PAGES, MAX_PAGES = 10, 5, 5, 3
 ENDED = ("COMPLETED", "FAILED", "CANCELLED")
 #: A POST that fails on the way (timeout, 5xx) is sent again with the same key.
@@ -283,21 +282,15 @@ def main() -> None:
     args = parser.parse_args()
     stop_on_sigterm()
 
-    server_url = args.postgres or DEFAULT_POSTGRES
-    prefix = f"seology_bench_{uuid.uuid4().hex[:8]}"
-    options = ("--postgres", server_url, "--postgres-prefix", prefix)
-    options += ("--workers", str(args.workers))
     sites = [SiteServer(generate_site(PAGES, seed=n)).start() for n in range(SITES)]
     try:
-        with local_stack(*options, env=parse_env(args.env)) as stack:
-            run(stack, args, app_url=f"{server_url.rsplit('/', 1)[0]}/{prefix}_app", sites=sites)
+        with postgres_stack(
+            args.postgres, "seology_bench", "--workers", str(args.workers), env=parse_env(args.env)
+        ) as (stack, app_url):
+            run(stack, args, app_url=app_url, sites=sites)
     finally:
         for site in sites:
             site.stop()
-        with psycopg.connect(server_url, autocommit=True) as db:
-            for suffix in ("prefect", "app"):
-                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
-        print(f"dropped {prefix}_prefect and {prefix}_app")
 
 
 def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: list) -> None:

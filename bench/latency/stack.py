@@ -73,15 +73,24 @@ def local_stack(*options: str, env: dict[str, str] | None = None) -> Iterator[Be
 
 @contextmanager
 def postgres_stack(
-    server_url: str | None, name: str, *options: str, env: dict[str, str] | None = None
+    server_url: str | None,
+    name: str,
+    *options: str,
+    env: dict[str, str] | None = None,
+    redis_url: str | None = None,
 ) -> Iterator[tuple[BenchStack, str]]:
     """`local_stack` on PostgreSQL databases of its own (`<name>_<random>_prefect` and
-    `_app` on `server_url`, default `DEFAULT_POSTGRES`), dropped at the end.
+    `_app` on `server_url`, default `DEFAULT_POSTGRES`), dropped at the end. With
+    `redis_url`, `--redis` too (the job API's own Prefect API server); that Redis
+    database is emptied before and after.
 
     Yields the stack and the URL of its app database, for checks that read it directly.
     """
     server_url = server_url or DEFAULT_POSTGRES
     prefix = f"{name}_{uuid.uuid4().hex[:8]}"
+    if redis_url:
+        options = (*options, "--redis", redis_url)
+        _flush_redis(redis_url)
     try:
         with local_stack(
             "--postgres", server_url, "--postgres-prefix", prefix, *options, env=env
@@ -92,6 +101,15 @@ def postgres_stack(
             for suffix in ("prefect", "app"):
                 db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
         print(f"dropped {prefix}_prefect and {prefix}_app")
+        if redis_url:
+            _flush_redis(redis_url)
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
 
 
 def stop_on_sigterm() -> None:

@@ -278,6 +278,12 @@ def main() -> None:
     parser.add_argument("--poll-seconds", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="for all jobs to end")
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="`seology up --redis URL`: the job API on a Prefect API server of its own "
+        "(that Redis database is emptied before and after)",
+    )
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     stop_on_sigterm()
@@ -285,7 +291,12 @@ def main() -> None:
     sites = [SiteServer(generate_site(PAGES, seed=n)).start() for n in range(SITES)]
     try:
         with postgres_stack(
-            args.postgres, "seology_bench", "--workers", str(args.workers), env=parse_env(args.env)
+            args.postgres,
+            "seology_bench",
+            "--workers",
+            str(args.workers),
+            env=parse_env(args.env),
+            redis_url=args.redis,
         ) as (stack, app_url):
             run(stack, args, app_url=app_url, sites=sites)
     finally:
@@ -299,7 +310,8 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
         for line in (stack.home / ".env").read_text().splitlines()
         if line.startswith("CRON_SECRET=")
     )
-    print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
+    lane = "; job API on its own Prefect API server, events through Redis" if args.redis else ""
+    print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL{lane})")
     users = make_users(stack, sites)
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
 

@@ -47,10 +47,21 @@ def up(
     postgres_prefix: Annotated[
         str, typer.Option(help="Name prefix of the two PostgreSQL databases.")
     ] = "seology",
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            help="A Redis URL (needs --postgres): Prefect's events go through Redis and the "
+            "job API gets a Prefect API server of its own, so enqueues never wait behind "
+            "the workers' and flows' traffic. Needs the redis extra.",
+        ),
+    ] = None,
+    lane_port: Annotated[
+        int, typer.Option(help="Port of the job API's own Prefect API server (with --redis).")
+    ] = 4201,
 ) -> None:
     """Start a Prefect server, the pool, the deployments, workers and the job API."""
     home = _resolve_home(home)
-    addresses = StackAddresses(prefect_port=prefect_port, api_port=api_port)
+    addresses = StackAddresses(prefect_port=prefect_port, api_port=api_port, lane_port=lane_port)
     options = StackOptions(
         home=home,
         addresses=addresses,
@@ -59,6 +70,7 @@ def up(
         api_workers=api_workers,
         postgres_url=postgres,
         postgres_prefix=postgres_prefix,
+        redis_url=redis,
     )
     stack = LocalStack(options=options, say=_say)
     stop_requested = _install_signal_handlers()
@@ -108,12 +120,19 @@ def _wait(stack: LocalStack, stop: threading.Event) -> None:
         stack.supervise()
 
 
+def _lane_line(stack: LocalStack) -> str:
+    if not stack.options.redis_url:
+        return ""
+    return f"  Its Prefect API {stack.addresses.lane_api_url}   (events through Redis)\n"
+
+
 def _print_summary(stack: LocalStack) -> None:
     a = stack.addresses
     console.print(
         f"\n[bold]Seology Jobs is up[/bold] (home: {stack.home})\n"
         f"  Prefect UI      {a.prefect_url}\n"
         f"  Job API         {a.api_url}   (OpenAPI: {a.api_url}/docs)\n"
+        f"{_lane_line(stack)}"
         f"  Admin secret    CRON_SECRET in {stack.home / '.env'}\n"
         f"  Logs            {stack.home / 'logs'}\n"
         f"  Create a user   seology users create NAME   (prints its API token)\n"

@@ -26,6 +26,8 @@ class StackAddresses:
     host: str = "127.0.0.1"
     prefect_port: int = 4200
     api_port: int = 8000
+    #: The job API's own Prefect API server (`--redis` only): see seology/local/redis.py.
+    lane_port: int = 4201
 
     @property
     def prefect_url(self) -> str:
@@ -34,6 +36,10 @@ class StackAddresses:
     @property
     def prefect_api_url(self) -> str:
         return f"{self.prefect_url}/api"
+
+    @property
+    def lane_api_url(self) -> str:
+        return f"http://{self.host}:{self.lane_port}/api"
 
     @property
     def api_url(self) -> str:

@@ -52,6 +52,9 @@ class StackOptions:
     #: A PostgreSQL server URL: Prefect and the app database go there instead of SQLite.
     postgres_url: str | None = None
     postgres_prefix: str = "seology"
+    #: A Redis URL: Prefect's events go through it and the job API gets its own Prefect
+    #: API server, the lane (needs `postgres_url`; see seology/local/redis.py).
+    redis_url: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -84,6 +87,8 @@ class LocalStack:
         started = time.monotonic()
         self._prepare()
         self._start_server()
+        if self.options.redis_url:
+            self._start_lane()
         settings = self._adopt_environment()
         self._apply_server_objects(settings)
         if self.options.workers:
@@ -94,8 +99,12 @@ class LocalStack:
         self.say(f"Ready in {time.monotonic() - started:.1f}s.")
 
     def _prepare(self) -> None:
+        self._check_redis()
         self.home.mkdir(parents=True, exist_ok=True)
-        for port in (self.addresses.prefect_port, self.addresses.api_port):
+        ports = [self.addresses.prefect_port, self.addresses.api_port]
+        if self.options.redis_url:
+            ports.append(self.addresses.lane_port)
+        for port in ports:
             _require_free_port(self.addresses.host, port)
         ensure_admin_secret(self.home)
         from seology.settings import load_settings
@@ -104,6 +113,23 @@ class LocalStack:
         self.env = stack_environment(
             self.home, self.addresses, retention_days=retention, databases=self._databases()
         )
+        if self.options.redis_url:
+            from seology.local.redis import redis_messaging_settings
+
+            self.env.update(redis_messaging_settings(self.options.redis_url))
+
+    def _check_redis(self) -> None:
+        if self.options.redis_url is None:
+            return
+        if self.options.postgres_url is None:
+            msg = (
+                "--redis gives the job API a Prefect API server of its own, and two Prefect "
+                "servers need their database on PostgreSQL: add --postgres URL."
+            )
+            raise StackError(msg)
+        from seology.local.redis import check_redis
+
+        check_redis(self.options.redis_url)
 
     def _databases(self) -> dict[str, str]:
         """With `--postgres`, the two database URLs, after making the databases."""
@@ -131,6 +157,30 @@ class LocalStack:
         )
         health = f"{self.addresses.prefect_api_url}/health"
         wait_until_healthy(server, health, timeout=SERVER_READY_TIMEOUT)
+
+    def _start_lane(self) -> None:
+        """The job API's own Prefect API server: same database and Redis, no services, no UI."""
+        self.say(f"Starting the job API's Prefect API server on {self.addresses.lane_api_url} ...")
+        lane = self._spawn(
+            "prefect-lane",
+            [
+                sys.executable, "-m", "prefect", "server", "start",
+                "--no-background", "--no-services",
+            ],
+            env=self._lane_environment(),
+        )  # fmt: skip
+        health = f"{self.addresses.lane_api_url}/health"
+        wait_until_healthy(lane, health, timeout=SERVER_READY_TIMEOUT)
+
+    def _lane_environment(self) -> dict[str, str]:
+        return {
+            **self.env,
+            "PREFECT_SERVER_API_PORT": str(self.addresses.lane_port),
+            "PREFECT_API_URL": self.addresses.lane_api_url,
+            # The main server migrated the database before it answered healthy.
+            "PREFECT_API_DATABASE_MIGRATE_ON_START": "false",
+            "PREFECT_UI_ENABLED": "false",
+        }
 
     def _adopt_environment(self) -> Settings:
         """This process talks to the same server and database as its children."""
@@ -173,6 +223,9 @@ class LocalStack:
 
     def _start_api(self) -> None:
         self.say(f"Starting the job API on {self.addresses.api_url} ...")
+        env = self.env
+        if self.options.redis_url:
+            env = {**self.env, "PREFECT_API_URL": self.addresses.lane_api_url}
         api = self._spawn(
             "job-api",
             [
@@ -180,6 +233,7 @@ class LocalStack:
                 "--host", self.addresses.host, "--port", str(self.addresses.api_port),
                 "--log-level", "warning", "--workers", str(self.options.api_workers),
             ],
+            env=env,
         )  # fmt: skip
         wait_until_healthy(api, f"{self.addresses.api_url}/api/health", timeout=API_READY_TIMEOUT)
 
@@ -189,9 +243,14 @@ class LocalStack:
         self.say("Serving the demo site and enqueueing its crawl ...")
         self._demo_server, self.demo = start_demo(self.home)
 
-    def _spawn(self, name: str, command: list[str]) -> ManagedProcess:
+    def _spawn(
+        self, name: str, command: list[str], *, env: dict[str, str] | None = None
+    ) -> ManagedProcess:
         child = ManagedProcess(
-            name=name, command=command, env=self.env, log_path=self.home / "logs" / f"{name}.log"
+            name=name,
+            command=command,
+            env=self.env if env is None else env,
+            log_path=self.home / "logs" / f"{name}.log",
         )
         child.start()
         self.children.append(child)

@@ -48,6 +48,8 @@ class RunningStack:
     process: subprocess.Popen[bytes]
     #: Seconds from starting `seology up` to a healthy job API.
     ready_seconds: float
+    #: The job API's own Prefect API server (started with `--redis` only).
+    lane_api_url: str
 
     @property
     def log_path(self) -> Path:
@@ -89,13 +91,14 @@ def seology_up(
     exits or its job API is not healthy within `start_timeout` seconds. At the end:
     SIGTERM, `stop_timeout` seconds to stop, then SIGKILL.
     """
-    api_port, prefect_port = free_port(), free_port()
+    api_port, prefect_port, lane_port = free_port(), free_port(), free_port()
     with (home / "up.log").open("w") as log:
         started = time.monotonic()
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "seology.cli", "up", "--home", str(home),
-                "--api-port", str(api_port), "--prefect-port", str(prefect_port), *options,
+                "--api-port", str(api_port), "--prefect-port", str(prefect_port),
+                "--lane-port", str(lane_port), *options,
             ],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -106,6 +109,7 @@ def seology_up(
             home=home,
             api_url=api_url,
             prefect_api_url=f"http://127.0.0.1:{prefect_port}/api",
+            lane_api_url=f"http://127.0.0.1:{lane_port}/api",
             env=env,
             process=process,
             ready_seconds=time.monotonic() - started,

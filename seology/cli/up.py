@@ -52,7 +52,8 @@ def up(
         typer.Option(
             help="A Redis URL (needs --postgres): Prefect's events go through Redis and the "
             "job API gets a Prefect API server of its own, so enqueues never wait behind "
-            "the workers' and flows' traffic. Needs the redis extra.",
+            "the workers' and flows' traffic. One Redis database per stack: Prefect's "
+            "stream names are fixed. Needs the redis extra.",
         ),
     ] = None,
     lane_port: Annotated[

@@ -19,9 +19,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import psycopg
 
-from seology.testing.stack import RunningStack, StackFailed, clean_environment, seology_up
+from seology.testing.stack import (
+    RunningStack,
+    StackFailed,
+    clean_environment,
+    drop_stack_databases,
+    flush_redis,
+    seology_up,
+)
 
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 90.0
@@ -90,26 +96,17 @@ def postgres_stack(
     prefix = f"{name}_{uuid.uuid4().hex[:8]}"
     if redis_url:
         options = (*options, "--redis", redis_url)
-        _flush_redis(redis_url)
+        flush_redis(redis_url)
     try:
         with local_stack(
             "--postgres", server_url, "--postgres-prefix", prefix, *options, env=env
         ) as stack:
             yield stack, f"{server_url.rsplit('/', 1)[0]}/{prefix}_app"
     finally:
-        with psycopg.connect(server_url, autocommit=True) as db:
-            for suffix in ("prefect", "app"):
-                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+        drop_stack_databases(server_url, prefix)
         print(f"dropped {prefix}_prefect and {prefix}_app")
         if redis_url:
-            _flush_redis(redis_url)
-
-
-def _flush_redis(url: str) -> None:
-    import redis
-
-    with redis.Redis.from_url(url) as client:
-        client.flushdb()
+            flush_redis(redis_url)
 
 
 def stop_on_sigterm() -> None:

@@ -118,6 +118,23 @@ def seology_up(
         _stop(process, timeout=stop_timeout)
 
 
+def drop_stack_databases(server_url: str, prefix: str) -> None:
+    """Drop the two databases `seology up --postgres URL --postgres-prefix PREFIX` made."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        for suffix in ("prefect", "app"):
+            connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+
+
+def flush_redis(url: str) -> None:
+    """Empty the Redis database of `url` (a `seology up --redis` stack's streams)."""
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+
+
 def _wait_healthy(
     process: subprocess.Popen[bytes],
     api_url: str,

@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 
 from seology.testing.anthropic_server import AnthropicServer, Reply
 from seology.testing.sites import Response, SiteServer, generate_site
+from seology.testing.stack import drop_stack_databases
 from tests.e2e.conftest import Stack, clean_environment, running_stack, wait_for_job
 
 pytestmark = pytest.mark.e2e
@@ -76,14 +77,8 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
                 yield FaultStack(stack, anthropic, stack.new_user("fault-owner"), prefix)
         finally:
             if prefix is not None:
-                _drop_databases(prefix)
-
-
-def _drop_databases(prefix: str) -> None:
-    assert POSTGRES_URL is not None
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        for suffix in ("prefect", "app"):
-            connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
+                assert POSTGRES_URL is not None
+                drop_stack_databases(POSTGRES_URL, prefix)
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -9,17 +9,12 @@ import psycopg
 import pytest
 
 from seology.testing.sites import SiteServer, generate_site
+from seology.testing.stack import drop_stack_databases
 from tests.e2e.conftest import clean_environment, running_stack, wait_for_job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 SERVER_URL = os.environ.get("SEOLOGY_TEST_POSTGRES_URL")
-
-
-def _drop(prefix: str) -> None:
-    with psycopg.connect(SERVER_URL, autocommit=True) as connection:
-        for suffix in ("prefect", "app"):
-            connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +29,7 @@ def pg_stack(tmp_path_factory):
         with running_stack(home, env, *options) as stack:
             yield stack, prefix
     finally:
-        _drop(prefix)
+        drop_stack_databases(SERVER_URL, prefix)
 
 
 def test_crawl_runs_on_postgres_with_two_workers(pg_stack):

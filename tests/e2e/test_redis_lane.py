@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import psycopg
 import pytest
 
 from seology.testing.sites import SiteServer, generate_site
+from seology.testing.stack import drop_stack_databases, flush_redis
 from tests.e2e.conftest import Stack, clean_environment, running_stack, wait_for_job
 from tests.e2e.test_job_operations import (
     check_cancel_stops_a_running_crawl,
@@ -37,13 +37,6 @@ POSTGRES_URL = os.environ.get("SEOLOGY_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SEOLOGY_TEST_REDIS_URL")
 
 
-def _flush(url: str) -> None:
-    import redis
-
-    with redis.Redis.from_url(url) as client:
-        client.flushdb()
-
-
 @pytest.fixture(scope="module")
 def lane_stack(tmp_path_factory) -> Iterator[Stack]:
     if not (POSTGRES_URL and REDIS_URL):
@@ -52,15 +45,13 @@ def lane_stack(tmp_path_factory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("seology-lane-home")
     env = {**clean_environment(), "SEOLOGY_HOME": str(home)}
     options = ("--postgres", POSTGRES_URL, "--postgres-prefix", prefix, "--redis", REDIS_URL)
-    _flush(REDIS_URL)
+    flush_redis(REDIS_URL)
     try:
         with running_stack(home, env, *options) as stack:
             yield stack
     finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            for suffix in ("prefect", "app"):
-                connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{suffix}" WITH (FORCE)')
-        _flush(REDIS_URL)
+        drop_stack_databases(POSTGRES_URL, prefix)
+        flush_redis(REDIS_URL)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import argparse
 import time
 from datetime import datetime
 
+from bench.cpu import FLOW_RUNS, CpuLedger, report
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -39,8 +40,9 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def one_job(stack: BenchStack, token: str, site_id: int) -> tuple[float, float, float]:
-    """(server-side created→started, client POST→PROCESSING seen, POST seconds)."""
+def one_job(stack: BenchStack, token: str, site_id: int) -> tuple[float, float, float, float]:
+    """(server-side created→started, client POST→PROCESSING seen, POST seconds,
+    started→completed)."""
     with stack.client(token) as client:
         sent = time.monotonic()
         response = client.post("/api/jobs/crawl", json={"siteId": site_id, "maxPages": 1})
@@ -58,10 +60,11 @@ def one_job(stack: BenchStack, token: str, site_id: int) -> tuple[float, float, 
     if job["status"] != "COMPLETED" or job["startedAt"] is None:
         raise SystemExit(f"job {job_id} ended {job['status']}: {job['error']}")
     started = parse_time(job["startedAt"]) - parse_time(job["createdAt"])
-    return started.total_seconds(), seen or 0.0, posted
+    ran = parse_time(job["completedAt"]) - parse_time(job["startedAt"])
+    return started.total_seconds(), seen or 0.0, posted, ran.total_seconds()
 
 
-def report(label: str, values: list[float], *, targets: bool = False) -> None:
+def summary(label: str, values: list[float], *, targets: bool = False) -> None:
     p50, p95 = percentile(values, 50), percentile(values, 95)
     line = f"{label:<34} p50 {p50:5.2f} s   p95 {p95:5.2f} s   max {max(values):5.2f} s"
     if targets:
@@ -92,11 +95,20 @@ def main() -> None:
             site_id = client.post("/api/sites", json={"url": site.base_url + "/"}).json()["id"]
         for _ in range(args.warmup):
             one_job(stack, token, site_id)
+        ledger = CpuLedger().start()
+        began = time.monotonic()
         samples = [one_job(stack, token, site_id) for _ in range(args.jobs)]
+        ledger.stop()
         print(f"{args.jobs} jobs, one at a time; load average {load_average()}")
-        report("enqueue → running (createdAt→startedAt)", [s[0] for s in samples], targets=True)
-        report("client: POST → PROCESSING seen", [s[1] for s in samples])
-        report("client: POST /api/jobs/crawl", [s[2] for s in samples])
+        summary("enqueue → running (createdAt→startedAt)", [s[0] for s in samples], targets=True)
+        summary("client: POST → PROCESSING seen", [s[1] for s in samples])
+        summary("client: POST /api/jobs/crawl", [s[2] for s in samples])
+        summary("running → completed", [s[3] for s in samples])
+        totals = ledger.totals()
+        print(report(totals, time.monotonic() - began, f"CPU over the {args.jobs} jobs"))
+        per_job = {kind: seconds / args.jobs for kind, seconds in totals.items()}
+        print(f"CPU per job: {sum(per_job.values()):.2f} s, of which flow run "
+              f"{per_job.get(FLOW_RUNS, 0.0):.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

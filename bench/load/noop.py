@@ -2,13 +2,17 @@
 
     .venv/bin/python -m bench.load.noop                      # 200 runs, 3 workers, PostgreSQL
     .venv/bin/python -m bench.load.noop --runs 100 --workers 1
+    .venv/bin/python -m bench.load.noop --runs 100 --tasks 8  # what a task run costs
 
 Issue 8's throughput target (60 a minute with 3 workers on PostgreSQL) is about
 no-op-sized jobs; PERFORMANCE.md measured Prefect's process worker at 37 a minute on
 SQLite and 32 on PostgreSQL. Starts `seology up --postgres URL --workers N`, deploys the
 flow below into the `seology` pool, creates every run at once through the Prefect API,
 waits for all to end, and prints runs per minute (first created → last ended) and
-whether each run COMPLETED once. Drops its two databases at the end. Figures are
+whether each run COMPLETED once, and the CPU-seconds each kind of process spent per run.
+With `--tasks K` each run calls K do-nothing tasks: the difference from `--tasks 0` is
+what Prefect's task runs cost (the client's engine, the server's event persister and
+task-run recorder, PostgreSQL). Drops its two databases at the end. Figures are
 printed, never asserted; quote them with the load average.
 """
 
@@ -20,8 +24,9 @@ import os
 import time
 from collections import Counter
 
-from prefect import flow
+from prefect import flow, task
 
+from bench.cpu import CpuLedger, report
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -32,12 +37,19 @@ from bench.latency.stack import (
 from deployments.pool import POOL_NAME
 
 
+@task(name="seology-bench-noop-task", persist_result=False)
+def noop_task() -> None:
+    """Does nothing: what is measured is the cost of a task run."""
+
+
 @flow(name="seology-bench-noop", persist_result=False)
-def noop() -> None:
-    """Does nothing: what is measured is the cost of running a flow at all."""
+def noop(tasks: int = 0) -> None:
+    """Does nothing but call `tasks` no-op tasks: what is measured is Prefect's cost."""
+    for _ in range(tasks):
+        noop_task()
 
 
-async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
+async def measure(stack: BenchStack, runs: int, wait_seconds: float, tasks: int = 0) -> None:
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.filters import (
         DeploymentFilter,
@@ -55,9 +67,10 @@ async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
             work_pool_name=POOL_NAME,
             work_queue_name="default",
         )
+        ledger = CpuLedger().start()
         started = time.monotonic()
         for _ in range(runs):
-            await client.create_flow_run_from_deployment(deployment_id)
+            await client.create_flow_run_from_deployment(deployment_id, parameters={"tasks": tasks})
         print(f"created {runs} runs in {time.monotonic() - started:.1f} s", flush=True)
         run_filter = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
         deadline = time.monotonic() + wait_seconds
@@ -77,6 +90,8 @@ async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
             if len(ended) >= runs or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
+        ledger.stop()
+        wall = time.monotonic() - started
 
     states = Counter(r.state.type.value for r in found if r.state)
     attempts = Counter(r.run_count for r in found)
@@ -90,12 +105,16 @@ async def measure(stack: BenchStack, runs: int, wait_seconds: float) -> None:
     )
     print(f"created → running (backlog) p50 {percentile(starts, 50):.1f} s")
     print(f"load average {load_average()}")
+    totals = ledger.totals()
+    print(report(totals, wall, f"CPU, {tasks} task(s) a run"))
+    print(f"CPU per run: {sum(totals.values()) / len(found):.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=0, help="no-op tasks each run calls")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
@@ -103,7 +122,7 @@ def main() -> None:
     options = ("--workers", str(args.workers))
     with postgres_stack(args.postgres, "seology_noop", *options) as (stack, _app_url):
         print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
-        asyncio.run(measure(stack, args.runs, args.timeout))
+        asyncio.run(measure(stack, args.runs, args.timeout, tasks=args.tasks))
 
 
 if __name__ == "__main__":

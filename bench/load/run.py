@@ -43,6 +43,7 @@ from datetime import datetime
 import httpx
 import psycopg
 
+from bench.cpu import CpuLedger, report
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -315,10 +316,12 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     users = make_users(stack, sites)
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
 
+    ledger = CpuLedger().start()
     began = time.monotonic()
     enqueued, enqueue_seconds = enqueue_all(
         stack, users, args.jobs, args.clients, rate=args.enqueue_rate or None
     )
+    while_enqueueing = ledger.totals()
     pace = f"paced at {args.enqueue_rate:g}/s" if args.enqueue_rate else "flat out"
     print(f"enqueued {len(enqueued.job_ids)} jobs from {args.clients} clients ({pace}) in "
           f"{enqueue_seconds:.1f} s ({len(enqueued.job_ids) / enqueue_seconds:.1f}/s); "
@@ -326,7 +329,10 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     print(summary("enqueue (POST /api/jobs/crawl)", enqueued.latencies), flush=True)
     wait_for_all(stack, admin, len(enqueued.job_ids), args.timeout)
     wall = time.monotonic() - began
+    ledger.stop()
     print(f"all ended {wall:.0f} s after the first enqueue; load average {load_average()}")
+    print(report(while_enqueueing, enqueue_seconds, "\nCPU while enqueueing"))
+    print(report(ledger.totals(), wall, "CPU from the first enqueue to the last job's end"))
 
     jobs = all_jobs(stack, admin)
     ids = set(enqueued.job_ids)
@@ -359,10 +365,13 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
 
     owners = owned_jobs(stack, users)
     offered = args.pollers * args.poll_rate
+    ledger = CpuLedger().start()
     paced = polls.paced(
         stack.api_url, owners, pollers=args.pollers, rate=args.poll_rate, seconds=args.poll_seconds
     )
+    ledger.stop()
     print_polls(f"status poll, {offered:.0f}/s offered", paced)
+    print(report(ledger.totals(), args.poll_seconds, "CPU while polling (paced)"))
     flat_out = polls.saturated(
         stack.api_url, owners, pollers=args.pollers, seconds=args.poll_seconds
     )

@@ -24,6 +24,9 @@ def worker(
     """
     from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
 
+    from seology.worker.tls import use_one_certificate_over_plain_http
+
+    use_one_certificate_over_plain_http()  # before any client: every one is cheaper
     with warnings.catch_warnings():
         # Prefect warns that a second class registers the `process` type: ours, on purpose.
         warnings.simplefilter("ignore", UserWarning)

@@ -24,17 +24,45 @@ from pathlib import Path
 
 from deployments.specs import DEPLOYMENTS
 
-#: What a flow run imports before it does anything: Prefect's engine and our flows.
+#: What the flows' tasks import on first use, kept out of the flow modules so that a
+#: cold start stays light (DESIGN.md §8), but paid again by every forked run unless the
+#: fork server has them: measured here, per run, ~0.6 CPU-s for a crawl (the crawler,
+#: bs4 and lxml, numpy, psycopg, prefect-sqlalchemy) and ~3 s for an analysis (anthropic).
+TASK_IMPORTS: tuple[str, ...] = (
+    "prefect_sqlalchemy",
+    "psycopg",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "tasks.crawler.engine",
+    "tasks.crawler.parse",
+    "numpy",
+    "pandas",
+    "anthropic",
+)
+#: What a flow run imports before it does anything: Prefect's engine and our flows, then
+#: what their tasks will import; last, `seology.worker.frozen` freezes it all.
 PRELOAD: tuple[str, ...] = (
     "prefect.engine",
     "prefect.flow_engine",
     "prefect._internal.metrics",
     *dict.fromkeys(spec.entrypoint.rpartition(".")[0] for spec in DEPLOYMENTS),
+    *TASK_IMPORTS,
+    "seology.worker.frozen",
 )
+#: numpy's OpenBLAS starts a thread per core when it loads, and a fork copies only the
+#: forking thread: with one BLAS thread it starts none. The fork server inherits these
+#: from the worker's environment; they win over the worker's own values, since a forked
+#: run keeps the fork server's BLAS whatever its environment says (and one BLAS thread
+#: is what a flow sharing its cores with others wants).
+SINGLE_THREADED_NATIVE: dict[str, str] = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 def warm_context() -> multiprocessing.context.ForkServerContext:
     """The fork server context, its server preloading `PRELOAD` (set before it starts)."""
+    os.environ.update(SINGLE_THREADED_NATIVE)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     return context

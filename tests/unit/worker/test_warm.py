@@ -17,10 +17,13 @@ from seology.worker import starter as starter_module
 from seology.worker.starter import WarmStarter
 from seology.worker.warm import PRELOAD
 
-# Imports PRELOAD as the fork server does, then reports its threads and open sockets.
+# Imports PRELOAD as the fork server does, in the environment the worker gives it, then
+# reports its threads (Python's and the kernel's: native libraries start their own) and
+# open sockets.
 _PROBE = """
-import json, os, sys, threading
-from seology.worker.warm import PRELOAD
+import gc, json, os, sys, threading
+from seology.worker.warm import PRELOAD, SINGLE_THREADED_NATIVE
+os.environ.update(SINGLE_THREADED_NATIVE)
 for name in PRELOAD:
     __import__(name)
 def target(fd):
@@ -30,18 +33,32 @@ def target(fd):
         return ""
 sockets = [fd for fd in os.listdir("/proc/self/fd") if target(fd).startswith("socket:")]
 print(json.dumps({"threads": [t.name for t in threading.enumerate()], "sockets": len(sockets),
+                  "os_threads": len(os.listdir("/proc/self/task")),
+                  "frozen": gc.get_freeze_count() > 100_000,
                   "missing": [name for name in PRELOAD if name not in sys.modules]}))
 """
 
 
 def test_preload_imports_every_flow_module_and_starts_no_thread_or_socket():
-    """A fork is only safe from a process without threads; sockets would be shared."""
+    """A fork is only safe from a process without threads; sockets would be shared; the
+    preloaded objects are frozen, out of the collector's reach."""
     result = subprocess.run(
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"threads": ["MainThread"], "sockets": 0, "missing": []}
+    assert report == {
+        "threads": ["MainThread"],
+        "sockets": 0,
+        "os_threads": 1,
+        "frozen": True,
+        "missing": [],
+    }
+
+
+def test_the_preloaded_objects_are_frozen_last():
+    """Anything imported after the freeze would be examined (and copied) by every run."""
+    assert PRELOAD[-1] == "seology.worker.frozen"
 
 
 def test_preload_covers_every_deployment_entrypoint():

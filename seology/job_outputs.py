@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from seology.db.engine import read_connection, session_scope
 from seology.db.models import Analysis, Crawl, CrawlChange, Issue, Link, Page
@@ -32,11 +32,8 @@ def read_outputs(engine: Engine, job_type: str, flow_run_id: str) -> JobOutputs 
 def _crawl_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
     # Three columns on a plain connection, not an ORM session: this runs on every
     # status poll of a crawl (half the cost of an ORM load of the row).
-    query = select(Crawl.summary, Crawl.pages_crawled, Crawl.max_pages).where(
-        Crawl.flow_run_id == flow_run_id
-    )
     with read_connection(engine) as connection:
-        row = connection.execute(query).one_or_none()
+        row = connection.execute(_CRAWL_OUTPUTS, {"flow_run_id": flow_run_id}).one_or_none()
     if row is None:
         return None
     summary, pages_crawled, max_pages = row
@@ -45,14 +42,18 @@ def _crawl_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
 
 
 def _analysis_outputs(engine: Engine, flow_run_id: str) -> JobOutputs | None:
-    query = select(Analysis.result).where(Analysis.flow_run_id == flow_run_id)
     with read_connection(engine) as connection:
-        row = connection.execute(query).one_or_none()
+        row = connection.execute(_ANALYSIS_OUTPUTS, {"flow_run_id": flow_run_id}).one_or_none()
     if row is None:
         return None
     return JobOutputs(result=row.result, progress=100.0)
 
 
+# Built once: building and keying a statement per poll cost more than running it.
+_CRAWL_OUTPUTS = select(Crawl.summary, Crawl.pages_crawled, Crawl.max_pages).where(
+    Crawl.flow_run_id == bindparam("flow_run_id")
+)
+_ANALYSIS_OUTPUTS = select(Analysis.result).where(Analysis.flow_run_id == bindparam("flow_run_id"))
 _READERS = {"crawl": _crawl_outputs, "analysis": _analysis_outputs}
 
 #: Crawls deleted per transaction: short write locks on SQLite.

@@ -22,7 +22,7 @@ from starlette.routing import Match
 
 from seology import __version__, queue
 from seology.api.routes import analysis, audit, health, jobs, reports, sites
-from seology.db.engine import API_POOL_SIZE, make_engine
+from seology.db.engine import API_PING_AFTER_IDLE_SECONDS, API_POOL_SIZE, make_engine
 from seology.errors import AuthenticationFailed, SeologyError
 from seology.settings import Settings, get_settings
 
@@ -74,7 +74,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     app.state.admin_secret = settings.admin_secret()
-    app.state.engine = make_engine(settings.resolved_database_url, pool_size=API_POOL_SIZE)
+    app.state.engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=API_POOL_SIZE,
+        ping_after_idle=API_PING_AFTER_IDLE_SECONDS,
+    )
     try:
         async with queue.prefect_connection():
             yield

@@ -26,13 +26,16 @@ from seology.services import users
 from seology.services.users import TokenOwner
 from seology.settings import Settings
 
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency
+# in its thread pool, a thread hop per request for reading an attribute.
 
-def get_app_settings(request: Request) -> Settings:
+
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's engine, built at startup."""
     return request.app.state.engine
 
@@ -90,7 +93,7 @@ async def get_caller(
     admin_secret: str = request.app.state.admin_secret
     if admin_secret and secrets_match(token, admin_secret):
         return Caller(user=None, is_admin=True)
-    user = await run_in_threadpool(_user_of_token, get_engine(request), token)
+    user = await run_in_threadpool(_user_of_token, request.app.state.engine, token)
     if user is None:
         raise AuthenticationFailed("Invalid, revoked or unknown API token.")
     return Caller(user=user, is_admin=False)
@@ -105,21 +108,21 @@ def _user_of_token(engine: Engine, token: str) -> TokenOwner | None:
     """
     with read_connection(engine) as connection:
         owner = users.token_owner(connection, token)
-        connection.commit()  # the token's last use, if it was recorded
+        connection.commit()  # the token's last use (a no-op in read_connection's autocommit)
     return owner
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_user(caller: CallerDep) -> TokenOwner:
+async def require_user(caller: CallerDep) -> TokenOwner:
     """The calling user; the admin secret is refused, since it cannot own anything."""
     if caller.user is None:
         raise NotAllowed("The admin secret cannot own sites or jobs; use a user's API token.")
     return caller.user
 
 
-def require_admin(caller: CallerDep) -> Caller:
+async def require_admin(caller: CallerDep) -> Caller:
     """The caller, if it is the admin; 403 for a user."""
     if not caller.is_admin:
         raise NotAllowed("This operation needs the admin secret (CRON_SECRET).")

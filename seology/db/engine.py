@@ -8,6 +8,7 @@ fleet of workers at a database from the Prefect UI without touching their enviro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,7 +16,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seology.errors import DatabaseUnavailable
@@ -43,24 +44,60 @@ POOL_SIZE = 5
 API_POOL_SIZE = 20
 
 
-def engine_options(url: str, *, pool_size: int = POOL_SIZE) -> dict[str, Any]:
+#: The job API's PostgreSQL connections are pinged at checkout only once they have sat
+#: idle this long. SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip,
+#: and 8 % of a status poll's CPU in the job API (py-spy), for a connection that answered
+#: a moment ago. HikariCP skips its check the same way (500 ms there). A connection cut
+#: within the window fails one request with 503, and the pool then replaces them all.
+API_PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def engine_options(
+    url: str, *, pool_size: int = POOL_SIZE, ping_after_idle: float | None = None
+) -> dict[str, Any]:
     """`create_engine` keyword arguments that suit the backend of `url`."""
     pool = {"pool_size": pool_size, "max_overflow": 10}
     if url.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False, "timeout": 30}, **pool}
-    return {"pool_pre_ping": True, **pool}
+    return {"pool_pre_ping": ping_after_idle is None, **pool}
 
 
-def configure_engine(engine: Engine) -> Engine:
+def configure_engine(engine: Engine, *, ping_after_idle: float | None = None) -> Engine:
     """Apply our per-connection settings to an engine made elsewhere (the Prefect block)."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
+    elif ping_after_idle is not None:
+        _ping_when_idle(engine, ping_after_idle)
     return engine
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
-    """A new engine for `url` with our settings."""
-    return configure_engine(create_engine(url, **engine_options(url, pool_size=pool_size)))
+def make_engine(
+    url: str, *, pool_size: int = POOL_SIZE, ping_after_idle: float | None = None
+) -> Engine:
+    """A new engine for `url` with our settings: connections pinged at every checkout,
+    or with `ping_after_idle` only after that many seconds unused (PostgreSQL)."""
+    options = engine_options(url, pool_size=pool_size, ping_after_idle=ping_after_idle)
+    return configure_engine(create_engine(url, **options), ping_after_idle=ping_after_idle)
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a connection at checkout if it has been in the pool `idle_seconds` or more;
+    a dead one is replaced (the pool retries on `DisconnectionError`)."""
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # just connected, or just used
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises for a dead connection
+            raise DisconnectionError(f"connection idle {idle_seconds}s+ is gone: {exc}") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 @lru_cache(maxsize=8)
@@ -102,9 +139,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_connection(engine: Engine) -> Iterator[Connection]:
-    """A pooled connection for Core reads, with outages mapped to 503 like sessions."""
+    """A pooled connection for Core reads, with outages mapped to 503 like sessions.
+
+    In autocommit: each statement is its own transaction, so a read is one round trip
+    instead of three (BEGIN, the query, COMMIT or ROLLBACK), and a write (a token's
+    last use) is committed by the statement itself.
+    """
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection
     except SQLAlchemyError as exc:
         if _is_connection_error(exc):

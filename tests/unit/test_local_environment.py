@@ -94,3 +94,22 @@ def test_a_queued_job_of_any_priority_may_wait_15_s_before_it_is_late(tmp_path):
     backdated = {priority: now - scheduled_time_for(priority, now) for priority in range(1, 11)}
     assert max(backdated.values()) > timedelta(seconds=15)  # Prefect's default is too short
     assert all(ahead + timedelta(seconds=15) <= late_after for ahead in backdated.values())
+
+
+def test_the_service_batches_are_settings_prefect_reads(tmp_path, monkeypatch):
+    """A misspelt PREFECT_ variable is ignored without a word: read them back."""
+    from prefect.settings import Settings as PrefectSettings
+
+    from seology.local.environment import PREFECT_SERVICE_BATCHES
+
+    env = stack_environment(tmp_path, StackAddresses(), retention_days=30, environ={})
+    for key, value in PREFECT_SERVICE_BATCHES.items():
+        assert env[key] == value
+        monkeypatch.setenv(key, value)
+    services = PrefectSettings().server.services
+    assert services.task_run_recorder.batch_size == 100
+    assert services.task_run_recorder.read_batch_size == 100
+    assert services.task_run_recorder.flush_interval == 1
+    assert services.event_persister.batch_size == 200
+    assert services.event_persister.read_batch_size == 100
+    assert services.event_persister.flush_interval == 1

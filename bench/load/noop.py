@@ -30,6 +30,7 @@ from bench.cpu import CpuLedger, report
 from bench.latency.stack import (
     BenchStack,
     load_average,
+    parse_env,
     percentile,
     postgres_stack,
     stop_on_sigterm,
@@ -117,10 +118,11 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=0, help="no-op tasks each run calls")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     stop_on_sigterm()
-    options = ("--workers", str(args.workers))
-    with postgres_stack(args.postgres, "seology_noop", *options) as (stack, _app_url):
+    options, env = ("--workers", str(args.workers)), parse_env(args.env)
+    with postgres_stack(args.postgres, "seology_noop", *options, env=env) as (stack, _app_url):
         print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
         asyncio.run(measure(stack, args.runs, args.timeout, tasks=args.tasks))
 

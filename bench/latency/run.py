@@ -20,7 +20,7 @@ import argparse
 import time
 from datetime import datetime
 
-from bench.cpu import FLOW_RUNS, CpuLedger, report
+from bench.cpu import FLOW_RUNS, CpuLedger, report, speed_reference
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -90,6 +90,7 @@ def main() -> None:
         local_stack(env=parse_env(args.env)) as stack,
     ):
         print(f"stack ready in {stack.ready_seconds:.1f} s; load average {load_average()}")
+        print(speed_reference())
         token = stack.new_user("latency")
         with stack.client(token) as client:
             site_id = client.post("/api/sites", json={"url": site.base_url + "/"}).json()["id"]

@@ -26,7 +26,7 @@ from collections import Counter
 
 from prefect import flow, task
 
-from bench.cpu import CpuLedger, report
+from bench.cpu import CpuLedger, report, speed_reference
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -124,6 +124,7 @@ def main() -> None:
     options, env = ("--workers", str(args.workers)), parse_env(args.env)
     with postgres_stack(args.postgres, "seology_noop", *options, env=env) as (stack, _app_url):
         print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL)")
+        print(speed_reference())
         asyncio.run(measure(stack, args.runs, args.timeout, tasks=args.tasks))
 
 

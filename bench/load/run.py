@@ -43,7 +43,7 @@ from datetime import datetime
 import httpx
 import psycopg
 
-from bench.cpu import CpuLedger, report
+from bench.cpu import CpuLedger, report, speed_reference
 from bench.latency.stack import (
     BenchStack,
     load_average,
@@ -315,6 +315,7 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL{lane})")
     users = make_users(stack, sites)
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
+    print(speed_reference())
 
     ledger = CpuLedger().start()
     began = time.monotonic()

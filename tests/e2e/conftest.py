@@ -57,14 +57,16 @@ class Stack(RunningStack):
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=30)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack (a Prefect server, a worker polling every second, the job API)
+# stops once the e2e tests are done, instead of taking CPU from every later test.
+@pytest.fixture(scope="package")
 def anthropic_server() -> Iterator[AnthropicServer]:
     """The fake Messages API the stack's worker calls; tests script it from here."""
     with AnthropicServer() as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(
     tmp_path_factory: pytest.TempPathFactory, anthropic_server: AnthropicServer
 ) -> Iterator[Stack]:

@@ -104,12 +104,11 @@ def _user_of_token(engine: Engine, token: str) -> TokenOwner | None:
 
     No connection is held while the handler awaits Prefect: a request holding one
     while it waited starved the others (50 concurrent pollers stalled for the pool's
-    30 s timeout).
+    30 s timeout). The token's last use, when recorded, is committed by the statement
+    itself: read_connection runs in autocommit.
     """
     with read_connection(engine) as connection:
-        owner = users.token_owner(connection, token)
-        connection.commit()  # the token's last use (a no-op in read_connection's autocommit)
-    return owner
+        return users.token_owner(connection, token)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

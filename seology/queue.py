@@ -49,6 +49,7 @@ from seology.jobs import (
     job_tags,
     tag_value,
 )
+from seology.timing import timed
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -268,8 +269,10 @@ async def _view(flow_run: FlowRun, engine: Engine | None) -> Job:
 async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
     """The job `job_id` as its owner sees it; with `engine`, with its result and progress."""
     # In the job API: batched, and answered from the kept run until an event names it.
-    flow_run = await _owned_run(None, job_id, user_id, cached=True)
-    return await _view(flow_run, engine)
+    with timed("run"):
+        flow_run = await _owned_run(None, job_id, user_id, cached=True)
+    with timed("outputs"):
+        return await _view(flow_run, engine)
 
 
 def _list_tags(user_id: int | None, job_type: str | None) -> list[str]:

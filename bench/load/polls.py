@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bench.server_timing import PartTimes
+
 
 @dataclass
 class PollTally:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     seconds: float = 0.0
+    parts: PartTimes = field(default_factory=PartTimes)
 
     @property
     def rate(self) -> float:
@@ -53,8 +56,8 @@ class _Connection:
         self.head = f"Host: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def get(self, path: str) -> int:
-        """The status code of GET `path`; the body is read and dropped."""
+    async def get(self, path: str) -> tuple[int, str | None]:
+        """The status code and `Server-Timing` of GET `path`; the body is dropped."""
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.streams
@@ -62,15 +65,18 @@ class _Connection:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
+            timing = None
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
                 if name.lower() == b"content-length":
                     length = int(value)
+                elif name.lower() == b"server-timing":
+                    timing = value.decode().strip()
             await reader.readexactly(length)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             self.close()
             raise
-        return int(head.split(b" ", 2)[1])
+        return int(head.split(b" ", 2)[1]), timing
 
     def close(self) -> None:
         if self.streams is not None:
@@ -96,14 +102,17 @@ async def _poller(
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             else:
                 due = time.monotonic()
+            timing = None
             try:
-                status = await asyncio.wait_for(
+                status, timing = await asyncio.wait_for(
                     connection.get(f"/api/jobs/{rng.choice(job_ids)}/status"), timeout=30
                 )
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
                 connection.close()
                 status = 599  # no answer at all
-            tally.latencies.append(time.monotonic() - due)
+            latency = time.monotonic() - due
+            tally.latencies.append(latency)
+            tally.parts.add(timing, latency)
             tally.statuses[status] += 1
             if interval is not None:
                 due += interval

@@ -53,6 +53,7 @@ from bench.latency.stack import (
     stop_on_sigterm,
 )
 from bench.load import polls
+from bench.server_timing import PartTimes
 from seology.testing.sites import SiteServer, generate_site
 
 SITES, USERS, PAGES, MAX_PAGES = 10, 5, 5, 3
@@ -66,18 +67,28 @@ class Tally:
     """What the clients saw: latencies, status codes, job ids (thread-safe appends)."""
 
     latencies: list[float] = field(default_factory=list)
+    #: When each request went (monotonic), beside its latency.
+    sent: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     job_ids: list[str] = field(default_factory=list)
+    parts: PartTimes = field(default_factory=PartTimes)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, seconds: float, status: int) -> None:
         with self.lock:
             self.latencies.append(seconds)
+            self.sent.append(time.monotonic() - seconds)
             self.statuses[status] += 1
 
     @property
     def server_errors(self) -> int:
         return sum(count for status, count in self.statuses.items() if status >= 500)
+
+    def slowest(self, count: int = 5) -> str:
+        """The slowest requests and when they went, from the first: a cold start shows."""
+        first = min(self.sent)
+        pairs = sorted(zip(self.latencies, self.sent, strict=True), reverse=True)[:count]
+        return ", ".join(f"{latency:.2f} s at +{at - first:.0f} s" for latency, at in pairs)
 
 
 def timed(
@@ -90,7 +101,9 @@ def timed(
     except httpx.HTTPError:
         tally.record(time.monotonic() - started, 599)  # no answer at all
         return None
-    tally.record(time.monotonic() - started, response.status_code)
+    latency = time.monotonic() - started
+    tally.record(latency, response.status_code)
+    tally.parts.add(response.headers.get("server-timing"), latency)
     return response
 
 
@@ -241,6 +254,7 @@ def owned_jobs(stack: BenchStack, users: list) -> list[tuple[str, list[str]]]:
 
 def print_polls(label: str, tally: polls.PollTally) -> None:
     print(summary(label, tally.latencies))
+    print("\n".join(tally.parts.lines()))
     print(f"{'':<32} {tally.rate:.0f} requests/s; statuses {dict(tally.statuses)}; "
           f"load average {load_average()}")  # fmt: skip
 
@@ -327,7 +341,9 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
     print(f"enqueued {len(enqueued.job_ids)} jobs from {args.clients} clients ({pace}) in "
           f"{enqueue_seconds:.1f} s ({len(enqueued.job_ids) / enqueue_seconds:.1f}/s); "
           f"statuses {dict(enqueued.statuses)}")  # fmt: skip
-    print(summary("enqueue (POST /api/jobs/crawl)", enqueued.latencies), flush=True)
+    print(summary("enqueue (POST /api/jobs/crawl)", enqueued.latencies))
+    print(f"  slowest: {enqueued.slowest()}")
+    print("\n".join(enqueued.parts.lines()), flush=True)
     wait_for_all(stack, admin, len(enqueued.job_ids), args.timeout)
     wall = time.monotonic() - began
     ledger.stop()

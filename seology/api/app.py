@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from seology import __version__, queue
 from seology.api.routes import analysis, audit, health, jobs, reports, sites
+from seology.api.timing import ServerTimingMiddleware
 from seology.db.engine import API_PING_AFTER_IDLE_SECONDS, API_POOL_SIZE, make_engine
 from seology.errors import AuthenticationFailed, SeologyError
 from seology.settings import Settings, get_settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     _add_error_handlers(app)
+    app.add_middleware(ServerTimingMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -74,6 +76,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     app.state.admin_secret = settings.admin_secret()
+    _build_route_table(app)
     app.state.engine = make_engine(
         settings.resolved_database_url,
         pool_size=API_POOL_SIZE,
@@ -84,6 +87,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         app.state.engine.dispose()
+
+
+def _build_route_table(app: FastAPI) -> None:
+    """Build the routes now, in each API process, instead of on its first requests.
+
+    FastAPI builds each included router's routes when a request first reaches it (~40 ms
+    of CPU for this app here, paid by the first status polls after a start). Matching a
+    path that no route has reaches every router.
+    """
+    scope = {"type": "http", "method": "GET", "path": "/-", "root_path": "", "headers": []}
+    for route in app.router.routes:
+        route.matches({**scope, "query_string": b""})
 
 
 def error_response(

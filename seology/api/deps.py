@@ -25,6 +25,7 @@ from seology.errors import AuthenticationFailed, NotAllowed
 from seology.services import users
 from seology.services.users import TokenOwner
 from seology.settings import Settings
+from seology.timing import timed
 
 # The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency
 # in its thread pool, a thread hop per request for reading an attribute.
@@ -93,7 +94,8 @@ async def get_caller(
     admin_secret: str = request.app.state.admin_secret
     if admin_secret and secrets_match(token, admin_secret):
         return Caller(user=None, is_admin=True)
-    user = await run_in_threadpool(_user_of_token, request.app.state.engine, token)
+    with timed("auth"):
+        user = await run_in_threadpool(_user_of_token, request.app.state.engine, token)
     if user is None:
         raise AuthenticationFailed("Invalid, revoked or unknown API token.")
     return Caller(user=user, is_admin=False)

@@ -24,7 +24,12 @@ from seology.local.environment import (
     remember,
     stack_environment,
 )
-from seology.local.processes import ManagedProcess, ProcessFailed, wait_until_healthy
+from seology.local.processes import (
+    ManagedProcess,
+    ProcessFailed,
+    build_route_table,
+    wait_until_healthy,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,6 +162,7 @@ class LocalStack:
         )
         health = f"{self.addresses.prefect_api_url}/health"
         wait_until_healthy(server, health, timeout=SERVER_READY_TIMEOUT)
+        build_route_table(self.addresses.prefect_api_url)
 
     def _start_lane(self) -> None:
         """The job API's own Prefect API server: same database and Redis, no services, no UI."""
@@ -171,6 +177,7 @@ class LocalStack:
         )  # fmt: skip
         health = f"{self.addresses.lane_api_url}/health"
         wait_until_healthy(lane, health, timeout=SERVER_READY_TIMEOUT)
+        build_route_table(self.addresses.lane_api_url)
 
     def _lane_environment(self) -> dict[str, str]:
         return {

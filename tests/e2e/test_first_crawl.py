@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from seology.api.timing import parse_header
 from seology.testing.sites import SiteServer, generate_site
 from tests.e2e.conftest import Stack, wait_for_job
 
@@ -72,8 +73,16 @@ def test_crawl_enqueued_over_http_completes_with_pages_stored(stack: Stack, site
         body = enqueued.json()
         assert body["success"] is True
         assert body["statusUrl"] == f"/api/jobs/{body['jobId']}/status"
+        # Where the enqueue spent its time, for clients and bench/load.
+        parts = parse_header(enqueued.headers["server-timing"])
+        assert list(parts) == ["auth", "site", "prefect", "app"]
+        assert sum(parts.values()) - parts["app"] <= parts["app"]
 
         job = wait_for_job(client, body["jobId"])
+        status = client.get(body["statusUrl"])
+        assert list(parse_header(status.headers["server-timing"])) == [
+            "auth", "run", "outputs", "app",
+        ]  # fmt: skip
 
     assert job["status"] == "COMPLETED", job
     assert job["type"] == "crawl"

@@ -22,6 +22,7 @@ from seology.db.models import Site
 from seology.jobs import Job, JobStatus, status_url
 from seology.services import sites
 from seology.services.users import TokenOwner
+from seology.timing import timed
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=error_responses(401, 422, 503))
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -92,7 +93,8 @@ async def _own_site(session: Session, user: TokenOwner, site_id: int) -> Site:
         session.commit()
         return site
 
-    return await run_in_threadpool(read)
+    with timed("site"):
+        return await run_in_threadpool(read)
 
 
 def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
@@ -117,13 +119,14 @@ async def enqueue_crawl(
 ) -> dict[str, Any]:
     """Queue a crawl of one of your sites; poll `statusUrl` for its progress."""
     site = await _own_site(session, user, body.site_id)
-    answer = await queue.enqueue_crawl(
-        site.id,
-        user.id,
-        max_pages=body.max_pages,
-        priority=body.priority,
-        idempotency_key=idempotency_key,
-    )
+    with timed("prefect"):
+        answer = await queue.enqueue_crawl(
+            site.id,
+            user.id,
+            max_pages=body.max_pages,
+            priority=body.priority,
+            idempotency_key=idempotency_key,
+        )
     return _enqueued(answer, response)
 
 
@@ -137,9 +140,10 @@ async def enqueue_analysis(
 ) -> dict[str, Any]:
     """Queue an analysis of your site's latest crawl."""
     site = await _own_site(session, user, body.site_id)
-    answer = await queue.enqueue_analysis(
-        site.id, user.id, priority=body.priority, idempotency_key=idempotency_key
-    )
+    with timed("prefect"):
+        answer = await queue.enqueue_analysis(
+            site.id, user.id, priority=body.priority, idempotency_key=idempotency_key
+        )
     return _enqueued(answer, response)
 
 

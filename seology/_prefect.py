@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from seology._run_batches import BatchedRunReader, ReadMany
 from seology._run_cache import RunCache
 from seology._run_events import follow_run_events
 from seology.errors import PrefectUnavailable
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -43,6 +46,33 @@ class _Kept:
     client: PrefectClient
     runs: BatchedRunReader
     cache: RunCache
+    #: Background reads of kept runs (`refresh`), held so that none is collected early.
+    refreshes: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def read(self, run_id: uuid.UUID) -> FlowRun | None:
+        """Read the run from Prefect (batched) and keep it if the cache's rules allow."""
+        started = self.cache.now()
+        run = await self.runs.read(run_id)
+        if run is None:
+            self.cache.forget(run_id)
+        else:
+            self.cache.put(run, started)
+        return run
+
+    def refresh(self, run_id: uuid.UUID) -> None:
+        """Read a kept run again in the background; a failure leaves the entry to expire."""
+
+        async def read_again() -> None:
+            try:
+                await self.read(run_id)
+            except Exception as exc:  # the next poll past the age limit reports it
+                logger.debug("Background read of flow run %s failed: %s", run_id, exc)
+            finally:
+                self.cache.refresh_done(run_id)
+
+        task = self.loop.create_task(read_again())
+        self.refreshes.add(task)
+        task.add_done_callback(self.refreshes.discard)
 
 
 _kept: _Kept | None = None
@@ -68,15 +98,17 @@ async def keep_client() -> AsyncIterator[None]:
     async with get_client(httpx_settings=_client_settings()) as client:  # no I/O yet
         cache = RunCache()
         reader = BatchedRunReader(_run_reads(client))
-        _kept = _Kept(asyncio.get_running_loop(), client, reader, cache)
+        kept = _kept = _Kept(asyncio.get_running_loop(), client, reader, cache)
         events = asyncio.create_task(follow_run_events(cache, str(client.api_url).rstrip("/")))
         try:
             yield
         finally:
             _kept = None
-            events.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await events
+            for task in [events, *kept.refreshes]:
+                task.cancel()
+            for task in [events, *kept.refreshes]:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 @asynccontextmanager
@@ -165,12 +197,10 @@ async def read_run(
     kept = _current_kept()
     if kept is not None:
         if cached and (run := kept.cache.get(run_id)) is not None:
+            if kept.cache.due_for_refresh(run_id):
+                kept.refresh(run_id)
             return run
-        started = kept.cache.now()
-        run = await kept.runs.read(run_id)
-        if run is not None:
-            kept.cache.put(run, started)
-        return run
+        return await kept.read(run_id)
     try:
         if client is not None:
             return await client.read_flow_run(run_id)

@@ -18,6 +18,11 @@ What keeps an answer true, each rule for a way it could go stale:
   again: an event missed while disconnected would leave an entry stale.
 - No entry lives longer than `MAX_AGE_SECONDS`, whatever the stream says: the bound
   on staleness if an event is ever lost on a live stream.
+
+A run asked for once its entry is `REFRESH_AFTER_SECONDS` old is answered from the
+entry and read again in the background (`due_for_refresh`), so a job polled at least
+that often never waits for the age limit's read: without it, 150 polled jobs meant 15
+polls a second waiting on Prefect, the tail of the status latency under load.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 SETTLE_SECONDS = 3.0
 #: The oldest read an answer may come from.
 MAX_AGE_SECONDS = 10.0
+#: A kept run older than this is read again in the background when asked for.
+REFRESH_AFTER_SECONDS = MAX_AGE_SECONDS / 2
 #: Runs kept at most (least recently used go first): ~2 KB each.
 MAX_RUNS = 20_000
 #: How long a run's last event is remembered: longer than any read can take (a kept
@@ -51,12 +58,15 @@ class RunCache:
         *,
         settle: float | None = None,
         max_age: float | None = None,
+        refresh_after: float | None = None,
         max_runs: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Defaults: the module's constants, as they are when the cache is made."""
         self._settle = SETTLE_SECONDS if settle is None else settle
         self._max_age = MAX_AGE_SECONDS if max_age is None else max_age
+        self._refresh_after = REFRESH_AFTER_SECONDS if refresh_after is None else refresh_after
+        self._refreshing: set[uuid.UUID] = set()
         self._max_runs = MAX_RUNS if max_runs is None else max_runs
         self._clock = clock
         self._live_since: float | None = None
@@ -107,6 +117,21 @@ class RunCache:
             return None
         self._runs.move_to_end(run_id)
         return run
+
+    def due_for_refresh(self, run_id: uuid.UUID) -> bool:
+        """True, once, for a kept run older than the refresh age: the caller reads it
+        again in the background and calls `refresh_done`; False while that read is out."""
+        entry = self._runs.get(run_id)
+        if entry is None or run_id in self._refreshing:
+            return False
+        if self._clock() - entry[1] <= self._refresh_after:
+            return False
+        self._refreshing.add(run_id)
+        return True
+
+    def refresh_done(self, run_id: uuid.UUID) -> None:
+        """The background read of `run_id` ended, kept (`put`) or not."""
+        self._refreshing.discard(run_id)
 
     def put(self, run: FlowRun, read_started: float) -> None:
         """Keep `run`, read by a request that started at `read_started` (`now()`)."""

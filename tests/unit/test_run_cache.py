@@ -141,3 +141,38 @@ def test_events_are_remembered_as_long_as_a_slow_read_could_take(cache, clock):
     cache.changed(uuid.uuid4())  # prunes what is older than the memory
     cache.put(flow_run, clock.now)
     assert cache.get(flow_run.id) is flow_run
+
+
+def test_an_aging_run_is_refreshed_once_in_the_background_and_still_answered(clock):
+    cache = RunCache(settle=3.0, max_age=10.0, refresh_after=5.0, clock=clock)
+    settled_live(cache, clock)
+    flow_run = run()
+    cache.put(flow_run, clock.now)
+    clock.now += 4
+    assert not cache.due_for_refresh(flow_run.id)  # young enough
+    clock.now += 2
+    assert cache.get(flow_run.id) is flow_run  # still answered while it is refreshed
+    assert cache.due_for_refresh(flow_run.id)
+    assert not cache.due_for_refresh(flow_run.id)  # one background read at a time
+    fresh = run()
+    fresh.id = flow_run.id
+    cache.put(fresh, clock.now)
+    cache.refresh_done(flow_run.id)
+    assert cache.get(flow_run.id) is fresh
+    assert not cache.due_for_refresh(flow_run.id)
+
+
+def test_a_failed_refresh_leaves_the_entry_to_its_age_limit(clock):
+    cache = RunCache(settle=3.0, max_age=10.0, refresh_after=5.0, clock=clock)
+    settled_live(cache, clock)
+    flow_run = run()
+    cache.put(flow_run, clock.now)
+    clock.now += 6
+    assert cache.due_for_refresh(flow_run.id)
+    cache.refresh_done(flow_run.id)  # the read failed: nothing was put
+    assert cache.get(flow_run.id) is flow_run
+    assert cache.due_for_refresh(flow_run.id)  # the next poll tries again
+    cache.refresh_done(flow_run.id)
+    clock.now += 5
+    assert cache.get(flow_run.id) is None
+    assert not cache.due_for_refresh(flow_run.id)

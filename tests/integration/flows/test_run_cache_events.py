@@ -112,6 +112,35 @@ def test_a_status_is_read_once_and_again_only_after_its_event(quick_settle):
     assert reads_after >= 1
 
 
+def test_a_polled_run_is_read_again_in_the_background_before_its_age_limit(
+    monkeypatch, quick_settle
+):
+    """Past the refresh age a poll is answered from the kept run at once, and one read
+    in the background renews it; the polls after that read nothing."""
+    monkeypatch.setattr(_run_cache, "REFRESH_AFTER_SECONDS", 0.5)
+    run_id = run(_new_job())
+
+    async def scenario() -> tuple[int, int, int]:
+        async with queue.prefect_connection():
+            kept = _prefect._current_kept()
+            assert kept is not None
+            await _until(lambda: kept.cache.live, within=20)
+            await asyncio.sleep(quick_settle + 0.1)
+            reads = _count_reads(kept)
+            assert await _prefect.read_run(run_id, cached=True) is not None
+            first = len(reads)
+            await asyncio.sleep(0.6)
+            # Answered from the kept run: the background read has not even gone yet.
+            assert await _prefect.read_run(run_id, cached=True) is not None
+            answered_with = len(reads)
+            await _until(lambda: len(reads) == first + 1 and not kept.refreshes, within=5)
+            for _ in range(5):
+                assert (await queue.get_job(str(run_id), user_id=OWNER)).status is JobStatus.PENDING
+            return first, answered_with, len(reads)
+
+    assert run(scenario()) == (1, 1, 2)
+
+
 def test_without_the_event_stream_every_status_reads_prefect(monkeypatch, quick_settle):
     """If the stream cannot be had, nothing is kept: each poll is a Prefect read."""
 

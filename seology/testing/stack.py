@@ -110,7 +110,9 @@ def seology_up(
             api_url=api_url,
             prefect_api_url=f"http://127.0.0.1:{prefect_port}/api",
             lane_api_url=f"http://127.0.0.1:{lane_port}/api",
-            env=env,
+            # As `seology up` gives its children: a command run with it (a CLI call, a
+            # worker of a test's own) keeps out of the user's ~/.prefect.
+            env={"PREFECT_HOME": str(home / "prefect"), **env},
             process=process,
             ready_seconds=time.monotonic() - started,
         )

@@ -17,7 +17,10 @@ What keeps an answer true, each rule for a way it could go stale:
 - The stream lost means every entry is dropped and nothing is kept until it is live
   again: an event missed while disconnected would leave an entry stale.
 - No entry lives longer than `MAX_AGE_SECONDS`, whatever the stream says: the bound
-  on staleness if an event is ever lost on a live stream.
+  on staleness if an event is ever lost on a live stream. A run in a final state
+  (completed, failed, cancelled, crashed) changes only when retried or deleted, so its
+  bound is `FINAL_MAX_AGE_SECONDS`: re-reading every finished job every 10 s was most
+  of the reads a job API made (510 polled jobs: ~50 reads a second).
 
 A run asked for once its entry is `REFRESH_AFTER_SECONDS` old is answered from the
 entry and read again in the background (`due_for_refresh`), so a job polled at least
@@ -41,6 +44,10 @@ if TYPE_CHECKING:
 SETTLE_SECONDS = 3.0
 #: The oldest read an answer may come from.
 MAX_AGE_SECONDS = 10.0
+#: The same bound for a run in a final state: a retry or a deletion by another process
+#: whose event was lost shows up to this late.
+FINAL_MAX_AGE_SECONDS = 60.0
+FINAL_STATE_TYPES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 #: A kept run older than this is read again in the background when asked for: late
 #: enough that a polled run costs Prefect a fifth more reads than expiring would, early
 #: enough that the read is back long before the age limit.
@@ -61,12 +68,14 @@ class RunCache:
         settle: float | None = None,
         max_age: float | None = None,
         refresh_after: float | None = None,
+        final_max_age: float | None = None,
         max_runs: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Defaults: the module's constants, as they are when the cache is made."""
         self._settle = SETTLE_SECONDS if settle is None else settle
         self._max_age = MAX_AGE_SECONDS if max_age is None else max_age
+        self._final_max_age = FINAL_MAX_AGE_SECONDS if final_max_age is None else final_max_age
         self._refresh_after = REFRESH_AFTER_SECONDS if refresh_after is None else refresh_after
         self._refreshing: set[uuid.UUID] = set()
         self._max_runs = MAX_RUNS if max_runs is None else max_runs
@@ -114,11 +123,18 @@ class RunCache:
         if entry is None:
             return None
         run, read_started = entry
-        if self._live_since is None or self._clock() - read_started > self._max_age:
+        if self._live_since is None or self._clock() - read_started > self._ages(run)[1]:
             del self._runs[run_id]
             return None
         self._runs.move_to_end(run_id)
         return run
+
+    def _ages(self, run: FlowRun) -> tuple[float, float]:
+        """(refresh after, max age) in seconds for `run`: longer once it is final."""
+        if not _is_final(run):
+            return self._refresh_after, self._max_age
+        final_max_age = max(self._final_max_age, self._max_age)
+        return self._refresh_after * final_max_age / self._max_age, final_max_age
 
     def due_for_refresh(self, run_id: uuid.UUID) -> bool:
         """True, once, for a kept run older than the refresh age: the caller reads it
@@ -126,7 +142,7 @@ class RunCache:
         entry = self._runs.get(run_id)
         if entry is None or run_id in self._refreshing:
             return False
-        if self._clock() - entry[1] <= self._refresh_after:
+        if self._clock() - entry[1] <= self._ages(entry[0])[0]:
             return False
         self._refreshing.add(run_id)
         return True
@@ -146,3 +162,8 @@ class RunCache:
         self._runs.move_to_end(run.id)
         while len(self._runs) > self._max_runs:
             self._runs.popitem(last=False)
+
+
+def _is_final(run: FlowRun) -> bool:
+    state_type = getattr(getattr(run, "state", None), "type", None)
+    return getattr(state_type, "value", state_type) in FINAL_STATE_TYPES

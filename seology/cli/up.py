@@ -15,7 +15,7 @@ from rich.console import Console
 from seology.errors import ConfigurationError
 from seology.local.environment import StackAddresses
 from seology.local.processes import ProcessFailed
-from seology.local.stack import LocalStack, StackError, StackOptions
+from seology.local.stack import WORKER_NICE, LocalStack, StackError, StackOptions
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -59,6 +59,15 @@ def up(
     lane_port: Annotated[
         int, typer.Option(help="Port of the job API's own Prefect API server (with --redis).")
     ] = 4201,
+    worker_nice: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=19,
+            help="CPU niceness of the workers and their flows, so that a busy machine "
+            "answers the job API and the Prefect UI first (0: same as the rest).",
+        ),
+    ] = WORKER_NICE,
 ) -> None:
     """Start a Prefect server, the pool, the deployments, workers and the job API."""
     home = _resolve_home(home)
@@ -72,6 +81,7 @@ def up(
         postgres_url=postgres,
         postgres_prefix=postgres_prefix,
         redis_url=redis,
+        worker_nice=worker_nice,
     )
     stack = LocalStack(options=options, say=_say)
     stop_requested = _install_signal_handlers()

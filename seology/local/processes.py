@@ -37,6 +37,8 @@ class ManagedProcess:
     env: dict[str, str]
     log_path: Path
     cwd: Path | None = None
+    #: Above 0: a lower CPU priority for the child and everything it starts (`lower_priority`).
+    nice: int = 0
     process: subprocess.Popen[bytes] | None = None
     #: When it was restarted after exiting on its own (monotonic seconds).
     restarts: list[float] = field(default_factory=list)
@@ -65,6 +67,8 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if self.nice > 0:
+            lower_priority(self.process.pid, self.nice)
 
     @property
     def exit_code(self) -> int | None:
@@ -96,6 +100,22 @@ class ManagedProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
+
+
+def lower_priority(pid: int, nice: int) -> None:
+    """Run session leader `pid` and whatever it starts at `nice` (1–19), when allowed.
+
+    Linux schedules each session as one group (autogroup, on where
+    /proc/sys/kernel/sched_autogroup_enabled is 1) and shares the CPU between groups
+    before a process's own nice counts, inside its group only; every child of
+    `seology up` has a session of its own. So both are set: the group's nice through
+    /proc/PID/autogroup, and the process's own, which its children inherit, for kernels
+    without autogroup. Raising a nice needs no privilege; failing to is not an error.
+    """
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
 
 
 def wait_until_healthy(

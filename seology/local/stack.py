@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 SERVER_READY_TIMEOUT = 90.0
 API_READY_TIMEOUT = 60.0
 WORKER_NAME = "seology-local-worker"
+#: The workers and their flows yield the CPU to the job API, the lane and the Prefect
+#: server on one machine: a flow takes seconds of CPU, an enqueue waits on every slice
+#: of it (docs/internals/enqueue-lane.md, "Priorities").
+WORKER_NICE = 10
 
 
 class StackError(RuntimeError):
@@ -60,6 +64,8 @@ class StackOptions:
     #: A Redis URL: Prefect's events go through it and the job API gets its own Prefect
     #: API server, the lane (needs `postgres_url`; see seology/local/redis.py).
     redis_url: str | None = None
+    #: CPU niceness of the workers and the flow runs they start (see `WORKER_NICE`).
+    worker_nice: int = WORKER_NICE
 
 
 @dataclass(kw_only=True)
@@ -226,6 +232,7 @@ class LocalStack:
                     sys.executable, "-m", "seology.cli", "worker",
                     "--pool", "seology", "--name", name,
                 ],
+                nice=self.options.worker_nice,
             )  # fmt: skip
 
     def _start_api(self) -> None:
@@ -251,13 +258,14 @@ class LocalStack:
         self._demo_server, self.demo = start_demo(self.home)
 
     def _spawn(
-        self, name: str, command: list[str], *, env: dict[str, str] | None = None
+        self, name: str, command: list[str], *, env: dict[str, str] | None = None, nice: int = 0
     ) -> ManagedProcess:
         child = ManagedProcess(
             name=name,
             command=command,
             env=self.env if env is None else env,
             log_path=self.home / "logs" / f"{name}.log",
+            nice=nice,
         )
         child.start()
         self.children.append(child)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,47 @@ def test_stop_ends_a_child_that_ignores_sigterm(tmp_path):
     child.stop(grace=0.5)
     assert child.exit_code is not None
     assert time.monotonic() - started < 5
+
+
+def _nice_of(pid: int) -> int:
+    """Field 19 of /proc/PID/stat: the process's nice value."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_niced_child_and_what_it_starts_run_at_lower_priority(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    code = (
+        "import subprocess, sys, time, pathlib\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(child.pid))\n"
+        "time.sleep(30)\n"
+    )
+    child = ManagedProcess(
+        name="child", command=[sys.executable, "-c", code], env={}, log_path=tmp_path / "c.log",
+        nice=7,
+    )  # fmt: skip
+    child.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, child.log_tail()
+            time.sleep(0.05)
+        assert child.process is not None
+        assert _nice_of(child.process.pid) == 7
+        assert _nice_of(int(pid_file.read_text())) == 7  # inherited
+        autogroup = Path(f"/proc/{child.process.pid}/autogroup")
+        if autogroup.exists():  # kernels with autogroup: the session's group is niced
+            assert autogroup.read_text().split()[-1] == "7"
+    finally:
+        child.stop(grace=1.0)
+
+
+def test_a_child_is_not_niced_unless_asked(tmp_path):
+    child = _child(tmp_path, "import time; time.sleep(30)")
+    child.start()
+    try:
+        assert child.process is not None
+        assert _nice_of(child.process.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        child.stop(grace=1.0)

@@ -6,6 +6,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from prefect.client.schemas.objects import StateType
 
 from seology._run_cache import EVENT_MEMORY_SECONDS, RunCache
 
@@ -176,3 +177,43 @@ def test_a_failed_refresh_leaves_the_entry_to_its_age_limit(clock):
     clock.now += 5
     assert cache.get(flow_run.id) is None
     assert not cache.due_for_refresh(flow_run.id)
+
+
+def finished(state_type: str = "COMPLETED") -> SimpleNamespace:
+    """A run in a final state, its type as Prefect's client has it (an enum with .value)."""
+    return SimpleNamespace(id=uuid.uuid4(), state=SimpleNamespace(type=StateType(state_type)))
+
+
+@pytest.mark.parametrize("state_type", ["COMPLETED", "FAILED", "CANCELLED", "CRASHED"])
+def test_a_finished_run_is_kept_for_the_final_bound(clock, state_type):
+    cache = RunCache(settle=3.0, max_age=10.0, refresh_after=8.0, final_max_age=60.0, clock=clock)
+    settled_live(cache, clock)
+    flow_run = finished(state_type)
+    cache.put(flow_run, clock.now)
+    clock.now += 30
+    assert cache.get(flow_run.id) is flow_run  # 30 s: past the 10 s bound of a live run
+    assert not cache.due_for_refresh(flow_run.id)
+    clock.now += 20
+    assert cache.due_for_refresh(flow_run.id)  # 50 s: past 8/10 of its 60 s
+    cache.refresh_done(flow_run.id)
+    clock.now += 11
+    assert cache.get(flow_run.id) is None
+
+
+def test_an_event_still_drops_a_finished_run_at_once(clock):
+    cache = RunCache(settle=3.0, max_age=10.0, final_max_age=60.0, clock=clock)
+    settled_live(cache, clock)
+    flow_run = finished()
+    cache.put(flow_run, clock.now)
+    cache.changed(flow_run.id)  # retried: an event names it
+    assert cache.get(flow_run.id) is None
+
+
+def test_a_scheduled_or_running_run_keeps_the_short_bound(clock):
+    cache = RunCache(settle=3.0, max_age=10.0, final_max_age=60.0, clock=clock)
+    settled_live(cache, clock)
+    for state_type in ("SCHEDULED", "PENDING", "RUNNING", "CANCELLING", "PAUSED"):
+        flow_run = finished(state_type)
+        cache.put(flow_run, clock.now)
+        clock.now += 11
+        assert cache.get(flow_run.id) is None, state_type

@@ -65,6 +65,15 @@ def _count_reads(kept) -> list[list[uuid.UUID]]:
     return reads
 
 
+async def _settled_kept(settle: float):
+    """The kept client of the open connection, once its stream is live and settled."""
+    kept = _prefect._current_kept()
+    assert kept is not None
+    await _until(lambda: kept.cache.live, within=20)
+    await asyncio.sleep(settle + 0.1)
+    return kept
+
+
 @pytest.fixture
 def quick_settle(monkeypatch: pytest.MonkeyPatch) -> float:
     """A short settle, and an age limit far longer than the test: only events count."""
@@ -81,10 +90,7 @@ def test_a_status_is_read_once_and_again_only_after_its_event(quick_settle):
 
     async def scenario() -> tuple[list[JobStatus], int, float, int]:
         async with queue.prefect_connection():
-            kept = _prefect._current_kept()
-            assert kept is not None
-            await _until(lambda: kept.cache.live, within=20)
-            await asyncio.sleep(quick_settle + 0.1)
+            kept = await _settled_kept(quick_settle)
             reads = _count_reads(kept)
             before = [(await queue.get_job(str(run_id), user_id=OWNER)).status for _ in range(10)]
             reads_before = len(reads)
@@ -122,10 +128,7 @@ def test_a_polled_run_is_read_again_in_the_background_before_its_age_limit(
 
     async def scenario() -> tuple[int, int, int]:
         async with queue.prefect_connection():
-            kept = _prefect._current_kept()
-            assert kept is not None
-            await _until(lambda: kept.cache.live, within=20)
-            await asyncio.sleep(quick_settle + 0.1)
+            kept = await _settled_kept(quick_settle)
             reads = _count_reads(kept)
             assert await _prefect.read_run(run_id, cached=True) is not None
             first = len(reads)

@@ -68,6 +68,15 @@ def up(
             "answers the job API and the Prefect UI first (0: same as the rest).",
         ),
     ] = WORKER_NICE,
+    server_nice: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=19,
+            help="CPU niceness of the Prefect server [default: 5 with --redis, where the "
+            "job API has its own server; else 0].",
+        ),
+    ] = None,
 ) -> None:
     """Start a Prefect server, the pool, the deployments, workers and the job API."""
     home = _resolve_home(home)
@@ -82,6 +91,7 @@ def up(
         postgres_prefix=postgres_prefix,
         redis_url=redis,
         worker_nice=worker_nice,
+        server_nice=server_nice,
     )
     stack = LocalStack(options=options, say=_say)
     stop_requested = _install_signal_handlers()

@@ -43,6 +43,9 @@ WORKER_NAME = "seology-local-worker"
 #: server on one machine: a flow takes seconds of CPU, an enqueue waits on every slice
 #: of it (docs/internals/enqueue-lane.md, "Priorities").
 WORKER_NICE = 10
+#: With a lane the main Prefect server serves the workers, the flows and the UI, not the
+#: job API: it yields to the lane too, still ahead of the flows it serves.
+SERVER_NICE_WITH_LANE = 5
 
 
 class StackError(RuntimeError):
@@ -66,6 +69,15 @@ class StackOptions:
     redis_url: str | None = None
     #: CPU niceness of the workers and the flow runs they start (see `WORKER_NICE`).
     worker_nice: int = WORKER_NICE
+    #: CPU niceness of the main Prefect server; None: `SERVER_NICE_WITH_LANE` with a
+    #: lane, else 0 (then it serves the job API's enqueues itself).
+    server_nice: int | None = None
+
+    @property
+    def effective_server_nice(self) -> int:
+        if self.server_nice is not None:
+            return self.server_nice
+        return SERVER_NICE_WITH_LANE if self.redis_url else 0
 
 
 @dataclass(kw_only=True)
@@ -165,6 +177,7 @@ class LocalStack:
         server = self._spawn(
             "prefect-server",
             [sys.executable, "-m", "prefect", "server", "start", "--no-background"],
+            nice=self.options.effective_server_nice,
         )
         health = f"{self.addresses.prefect_api_url}/health"
         wait_until_healthy(server, health, timeout=SERVER_READY_TIMEOUT)

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -171,3 +172,31 @@ def test_cancel_through_the_lane_stops_a_running_job(lane_stack: Stack, owner: s
     stops the run."""
     with lane_stack.client(owner) as client:
         check_cancel_stops_a_running_crawl(client, pages=40, seed=23)
+
+
+def _nice(pid: int) -> int:
+    """Field 19 of /proc/PID/stat: the process's nice value."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_job_api_and_its_lane_come_first_for_the_cpu(lane_stack: Stack):
+    """With a lane, `seology up` runs the main Prefect server at nice 5 and the workers
+    (with their flows) at nice 10; the lane and the job API keep the default."""
+    listing = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(lane_stack.process.pid)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    roles: dict[str, list[int]] = {}
+    for line in listing.splitlines():
+        pid, args = line.split(None, 1)
+        if "prefect server start" in args:
+            role = "lane" if "--no-services" in args else "server"
+        elif "seology.cli worker" in args:
+            role = "worker"
+        elif "uvicorn" in args:
+            role = "api"
+        else:
+            continue
+        roles.setdefault(role, []).append(_nice(int(pid)))
+    default = os.getpriority(os.PRIO_PROCESS, 0)
+    assert roles == {"server": [5], "lane": [default], "worker": [10], "api": [default]}, listing

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 #: Every run of our deployments carries it (prefect.yaml, `seology.jobs.job_tags`).
 JOB_TAG = "seology"
-TERMINAL_STATE_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
 
 @dataclass(frozen=True)

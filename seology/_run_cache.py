@@ -36,6 +36,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from seology.jobs import TERMINAL_STATE_TYPES
+
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
@@ -47,7 +49,6 @@ MAX_AGE_SECONDS = 10.0
 #: The same bound for a run in a final state: a retry or a deletion by another process
 #: whose event was lost shows up to this late.
 FINAL_MAX_AGE_SECONDS = 60.0
-FINAL_STATE_TYPES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 #: A kept run older than this is read again in the background when asked for: late
 #: enough that a polled run costs Prefect a fifth more reads than expiring would, early
 #: enough that the read is back long before the age limit.
@@ -166,4 +167,4 @@ class RunCache:
 
 def _is_final(run: FlowRun) -> bool:
     state_type = getattr(getattr(run, "state", None), "type", None)
-    return getattr(state_type, "value", state_type) in FINAL_STATE_TYPES
+    return getattr(state_type, "value", state_type) in TERMINAL_STATE_TYPES

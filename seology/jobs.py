@@ -44,6 +44,10 @@ STATE_TYPES_BY_STATUS: dict[JobStatus, tuple[str, ...]] = {
 }
 
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+#: The Prefect state types of an ended job (COMPLETED, FAILED, CRASHED, CANCELLED).
+TERMINAL_STATE_TYPES: tuple[str, ...] = tuple(
+    t for t, status in STATUS_BY_STATE_TYPE.items() if status in TERMINAL_STATUSES
+)
 WORKER_LOST = "worker lost"
 
 

@@ -26,7 +26,6 @@ from deployments.pool import QUEUES, queue_for_priority
 from deployments.specs import ANALYSIS, CRAWL, DeploymentSpec
 from seology._job_view import status_of, to_job
 from seology._prefect import (
-    TERMINAL_STATE_TYPES,
     bulk_delete,
     forget_runs,
     job_filter,
@@ -43,6 +42,7 @@ from seology.errors import (
 )
 from seology.jobs import (
     STATE_TYPES_BY_STATUS,
+    TERMINAL_STATE_TYPES,
     Job,
     JobStatus,
     iso_utc,

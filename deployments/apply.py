@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from seology.errors import ConfigurationError
-from seology.settings import Settings
+from seology.core.errors import ConfigurationError
+from seology.core.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PREFECT_YAML = PROJECT_DIR / "prefect.yaml"
@@ -59,13 +59,15 @@ async def apply_server_objects(settings: Settings) -> None:
     """The `seology-db` block, the work pool with its queues, the `anthropic` limit."""
     from prefect.client.orchestration import get_client
 
-    from deployments.pool import apply_work_pool
-    from seology.db.engine import save_db_block
-    from tasks.claude import ensure_concurrency_limit
+    from seology.analysis.claude import CONCURRENCY_LIMIT_NAME
+    from seology.jobs.pool import apply_work_pool, ensure_concurrency_limit
+    from seology.store.engine import save_db_block
 
     async with get_client() as client:
         await apply_work_pool(client, concurrency_limit=settings.job_process_batch_size)
-        await ensure_concurrency_limit(client, limit=settings.anthropic_concurrency)
+        await ensure_concurrency_limit(
+            client, name=CONCURRENCY_LIMIT_NAME, limit=settings.anthropic_concurrency
+        )
     save_db_block(settings.resolved_database_url)
 
 
@@ -86,7 +88,7 @@ async def paused_deployments() -> set[str]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    from deployments.specs import DEPLOYMENTS
+    from seology.jobs.specs import DEPLOYMENTS
 
     paused = set()
     async with get_client() as client:

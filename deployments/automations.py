@@ -131,7 +131,7 @@ def end_stuck_cancellations(heartbeat_seconds: int) -> AutomationCore:
 
 async def apply_automations(client: PrefectClient, *, heartbeat_seconds: int) -> None:
     """Create or replace our automations so that they match the definitions above."""
-    from deployments.specs import RECOVER
+    from seology.jobs.specs import RECOVER
 
     recover = await client.read_deployment_by_name(RECOVER.full_name)
     for automation in (

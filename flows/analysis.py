@@ -13,12 +13,12 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from seology.errors import InvalidInput, NotFound
-from seology.settings import get_settings
+from seology.analysis.claude import ClaudeError
+from seology.analysis.model import AnalysisUsage, CrawlInfo, SiteAnalysis
+from seology.core.errors import InvalidInput, NotFound
+from seology.core.settings import get_settings
+from seology.store.crawls import SiteInfo
 from tasks.analysis import (
-    AnalysisUsage,
-    CrawlInfo,
-    SiteAnalysis,
     build_claude_analysis,
     build_rules_analysis,
     choose_engine,
@@ -26,10 +26,8 @@ from tasks.analysis import (
     publish_analysis,
     store_analysis,
 )
-from tasks.claude import ClaudeError
-from tasks.crawling import load_site
+from tasks.crawl import load_site
 from tasks.retries import fail_without_retry
-from tasks.storage import SiteInfo
 
 
 def no_crawl_message(site_id: int) -> str:

@@ -8,11 +8,12 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from seology.errors import InvalidInput, NotFound
-from seology.settings import get_settings
-from tasks.auditing import audit_crawl
+from seology.core.errors import InvalidInput, NotFound
+from seology.core.settings import get_settings
+from tasks.artifacts import publish_crawl_summary
+from tasks.audit import audit_crawl
 from tasks.changes import detect_changes
-from tasks.crawling import (
+from tasks.crawl import (
     begin_crawl,
     crawl_pages,
     finish_crawl,
@@ -20,7 +21,6 @@ from tasks.crawling import (
     record_changes,
     record_failure,
 )
-from tasks.reports import publish_crawl_summary
 from tasks.retries import fail_without_retry
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from prefect import flow
 
-from seology.logs import get_logger
-from seology.settings import get_settings
+from seology.core.logs import get_logger
+from seology.core.settings import get_settings
+from seology.store.crawls import SiteInfo
 from tasks.maintenance import (
     delete_old_flow_runs,
     enqueue_monitoring_crawl,
     list_monitored_sites,
     prune_old_crawls,
 )
-from tasks.storage import SiteInfo
 
 #: Pages per monitoring crawl: enough to catch regressions, light on the sites we visit.
 MONITORING_MAX_PAGES = 100

@@ -15,8 +15,9 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from seology.errors import InvalidInput
-from seology.settings import get_settings
+from seology.core.errors import InvalidInput
+from seology.core.settings import get_settings
+from seology.store.usage import current_period, previous_period, validate_period
 from tasks.monthly import (
     add_job_numbers,
     compute_monthly_reports,
@@ -25,7 +26,6 @@ from tasks.monthly import (
     store_reports,
 )
 from tasks.retries import fail_without_retry
-from tasks.usage import current_period, previous_period, validate_period
 
 
 @flow(

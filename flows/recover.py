@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from seology.settings import get_settings
+from seology.core.settings import get_settings
 from tasks.recovery import recover_crashed_run
 
 

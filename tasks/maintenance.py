@@ -1,7 +1,7 @@
 """The nightly work of daily-maintenance: re-crawl monitored sites, and clean up.
 
 Three jobs, each a task with its own retries and its own row in the UI:
-- enqueue a crawl of every monitored site through `seology.queue` (which returns the
+- enqueue a crawl of every monitored site through `seology.jobs.queue` (which returns the
   pending or running crawl of a site instead of queueing a second one);
 - delete our terminal flow runs older than `JOB_RETENTION_DAYS` through the Prefect API,
   with the same filter as Prefect's own db-vacuum service, restricted to runs tagged
@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 from prefect import task
 from sqlalchemy import Engine, func, select
 
-from seology.db.engine import flow_engine, session_scope
-from seology.db.models import Crawl, Site
-from seology.job_outputs import delete_crawls
-from seology.logs import get_logger
+from seology.core.logs import get_logger
+from seology.store.crawls import SiteInfo
+from seology.store.engine import flow_engine, session_scope
+from seology.store.job_outputs import delete_crawls
+from seology.store.models import Crawl, Site
 from tasks.retries import RETRY_OPTIONS
-from tasks.storage import SiteInfo
 
 if TYPE_CHECKING:
-    from seology.queue import Enqueued
+    from seology.jobs.queue import Enqueued
 
 #: How many crawls of each site are kept, newest first by start time. Older crawls only
 #: feed history views; ten cover ten days of monitoring or a quarter of weekly crawls.
@@ -55,7 +55,7 @@ async def enqueue_monitoring_crawl(
     site_id: int, user_id: int, max_pages: int, priority: int
 ) -> Enqueued:
     """Queue the site's crawl; its pending or running crawl is returned instead."""
-    from seology.queue import enqueue_crawl
+    from seology.jobs.queue import enqueue_crawl
 
     enqueued = await enqueue_crawl(site_id, user_id, max_pages=max_pages, priority=priority)
     verb = "found queued" if enqueued.deduplicated else "enqueued"
@@ -71,7 +71,7 @@ async def enqueue_monitoring_crawl(
 
 @task(name="delete-old-flow-runs", retries=2, retry_delay_seconds=10)
 async def delete_old_flow_runs(retention_days: int) -> int:
-    from seology.queue import delete_finished_jobs
+    from seology.jobs.queue import delete_finished_jobs
 
     cutoff = datetime.now(UTC) - timedelta(days=retention_days)
     deleted = len(await delete_finished_jobs(cutoff))

@@ -12,32 +12,15 @@ from __future__ import annotations
 
 from prefect import task
 
-from seology.jobs import RecoveryDecision, recovery_decision
-from seology.logs import get_logger
+from seology.core.job_model import RecoveryDecision
+from seology.core.logs import get_logger
+from seology.jobs.recovery import recover_run
 
 
 @task(name="recover-crashed-run", retries=3, retry_delay_seconds=2)
 async def recover_crashed_run(flow_run_id: str, max_attempts: int) -> RecoveryDecision:
     """Reschedule the crashed run as itself, or fail it for good."""
-    from prefect.client.orchestration import get_client
-    from prefect.states import Failed, Scheduled
-
-    async with get_client() as client:
-        flow_run = await client.read_flow_run(flow_run_id)
-        decision = recovery_decision(
-            state_type=flow_run.state_type.value if flow_run.state_type else None,
-            run_count=flow_run.run_count,
-            max_attempts=max_attempts,
-            is_job="seology" in flow_run.tags,
-        )
-        if decision.action == "reschedule":
-            await client.set_flow_run_state(
-                flow_run.id, Scheduled(message=decision.message), force=True
-            )
-        elif decision.action == "fail":
-            await client.set_flow_run_state(
-                flow_run.id, Failed(message=decision.message), force=True
-            )
+    decision = await recover_run(flow_run_id, max_attempts=max_attempts)
     get_logger().warning(
         f"{decision.message} (action=recover_{decision.action} job_id={flow_run_id})"
     )

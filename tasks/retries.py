@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from prefect.tasks import exponential_backoff
 
-from seology.errors import InvalidInput, NotFound
-from seology.logs import get_logger
+from seology.core.errors import InvalidInput, NotFound
+from seology.core.logs import get_logger
+from seology.jobs.retries import stop_flow_retries
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import TaskRun
@@ -55,14 +56,8 @@ def fail_without_retry(message: str) -> State:
     first sets this run's retries to zero, then fails at once instead of after
     `retries × retry_delay_seconds` of pointless attempts.
     """
-    from prefect.client.orchestration import get_client
-    from prefect.context import FlowRunContext
     from prefect.states import Failed
 
-    context = FlowRunContext.get()
-    if context is not None and context.flow_run is not None:
-        policy = context.flow_run.empirical_policy.model_copy(update={"retries": 0})
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(context.flow_run.id, empirical_policy=policy)
+    stop_flow_retries()
     get_logger().warning(f"{message} (action=fail_without_retry)")
     return Failed(message=message)

@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import Engine, make_url
 
 from seology.api.app import create_app
-from seology.db.engine import make_engine, session_scope
-from seology.db.migrate import upgrade
-from seology.db.models import Site, User
-from seology.services import sites, users
-from seology.settings import Settings, get_settings
+from seology.core.settings import Settings, get_settings
+from seology.store import sites, users
+from seology.store.engine import make_engine, session_scope
+from seology.store.migrate import upgrade
+from seology.store.models import Site, User
 from seology.testing.servers import serve_app
 
 TEST_ADMIN_SECRET = "0123456789abcdef" * 4  # 64 hex characters, like `openssl rand -hex 32`

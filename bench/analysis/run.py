@@ -21,11 +21,17 @@ import argparse
 import time
 from typing import Any
 
-from seology.settings import Settings
+from seology.analysis.claude import (
+    CheckFinding,
+    analyse,
+    build_prompt,
+    digest_crawl,
+    estimate_tokens,
+)
+from seology.analysis.model import SiteAnalysis
+from seology.analysis.rules import page_facts
+from seology.core.settings import Settings
 from seology.testing.anthropic_server import AnthropicServer
-from tasks.analysis import SiteAnalysis
-from tasks.analysis_rules import page_facts
-from tasks.claude import CheckFinding, analyse, build_prompt, digest_crawl, estimate_tokens
 
 BUDGET_TOKENS = 30_000
 LONG = "Hand-made solid oak furniture for small kitchens and bright dining rooms "

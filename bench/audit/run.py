@@ -17,8 +17,8 @@ import resource
 import time
 from collections import Counter
 
-from tasks.audit import run_audit
-from tasks.crawler.records import (
+from seology.audit import run_audit
+from seology.crawler.records import (
     Canonical,
     CrawlOutcome,
     Hreflang,

@@ -1,4 +1,4 @@
-"""One crawl of the benchmark site by tasks.crawler.engine, in its own process.
+"""One crawl of the benchmark site by seology.crawler.engine, in its own process.
 
     python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N]
 
@@ -17,8 +17,8 @@ import resource
 import sys
 import time
 
-from tasks.crawler.engine import CrawlConfig, crawl
-from tasks.crawler.records import PageRecord
+from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.records import PageRecord
 
 MARKS = (2_000, 5_000, 10_000)
 

@@ -35,7 +35,7 @@ from bench.latency.stack import (
     postgres_stack,
     stop_on_sigterm,
 )
-from deployments.pool import POOL_NAME
+from seology.jobs.pool import POOL_NAME
 
 
 @task(name="seology-bench-noop-task", persist_result=False)

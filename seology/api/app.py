@@ -2,7 +2,7 @@
 
 Run it with `uvicorn --factory seology.api.app:create_app` (or `seology api`). Every
 error leaves as `{"error": {"code", "message"}}` with the status that
-`seology.errors` assigns; an unexpected exception is logged with its traceback and
+`seology.core.errors` assigns; an unexpected exception is logged with its traceback and
 answered with a bare 500, never with its details.
 """
 
@@ -20,12 +20,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from seology import __version__, queue
+from seology import __version__
 from seology.api.routes import analysis, audit, health, jobs, reports, sites
 from seology.api.timing import ServerTimingMiddleware
-from seology.db.engine import API_PING_AFTER_IDLE_SECONDS, API_POOL_SIZE, make_engine
-from seology.errors import AuthenticationFailed, SeologyError
-from seology.settings import Settings, get_settings
+from seology.core.errors import AuthenticationFailed, SeologyError
+from seology.core.settings import Settings, get_settings
+from seology.jobs import queue
+from seology.store.engine import API_PING_AFTER_IDLE_SECONDS, API_POOL_SIZE, make_engine
 
 logger = logging.getLogger("seology.api")
 

@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from seology.auth import secrets_match
-from seology.db.engine import read_connection, session_scope
-from seology.errors import AuthenticationFailed, NotAllowed
-from seology.services import users
-from seology.services.users import TokenOwner
-from seology.settings import Settings
-from seology.timing import timed
+from seology.core.errors import AuthenticationFailed, NotAllowed
+from seology.core.settings import Settings
+from seology.core.timing import timed
+from seology.core.tokens import secrets_match
+from seology.store import users
+from seology.store.engine import read_connection, session_scope
+from seology.store.users import TokenOwner
 
 # The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency
 # in its thread pool, a thread hop per request for reading an attribute.

@@ -15,8 +15,8 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
-from seology.db.models import Site
-from seology.jobs import Job
+from seology.core.job_model import Job
+from seology.store.models import Site
 
 
 def iso_utc(value: datetime) -> str:
@@ -28,7 +28,7 @@ def iso_utc(value: datetime) -> str:
 
 Timestamp = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
 
-# A str, validated by `seology.queue.parse_job_id` (422 `invalid_job_id`, the same answer
+# A str, validated by `seology.jobs.queue.parse_job_id` (422 `invalid_job_id`, the same answer
 # as the job routes give); the format tells clients (and schemathesis) that anything but
 # a UUID is malformed.
 JobId = Annotated[

@@ -7,7 +7,7 @@ busy machine. `app` is the whole time inside the app; what a client measures bey
 it was spent before the app saw the request (the accept queue, a busy event loop) or
 on the wire.
 
-Parts are timed with `seology.timing.timed`.
+Parts are timed with `seology.core.timing.timed`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from seology.timing import end_request, start_request
+from seology.core.timing import end_request, start_request
 
 HEADER = b"server-timing"
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from seology.errors import SeologyError
+from seology.core.errors import SeologyError
 
 app = typer.Typer(
     name="seology",

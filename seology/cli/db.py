@@ -10,9 +10,9 @@ db_app = typer.Typer(help="The app database.", no_args_is_help=True)
 @db_app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the schema migrations (idempotent)."""
-    from seology.db.engine import app_engine
-    from seology.db.migrate import current_revision
-    from seology.db.migrate import upgrade as run_upgrade
+    from seology.store.engine import app_engine
+    from seology.store.migrate import current_revision
+    from seology.store.migrate import upgrade as run_upgrade
 
     engine = app_engine()
     run_upgrade(engine, revision)

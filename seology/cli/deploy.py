@@ -10,9 +10,9 @@ import typer
 def deploy() -> None:
     """Set up the Prefect server at PREFECT_API_URL for Seology Jobs (idempotent)."""
     from deployments.apply import apply_recovery, apply_server_objects, deploy_keeping_pauses
-    from seology.db.engine import app_engine
-    from seology.db.migrate import upgrade
-    from seology.settings import get_settings
+    from seology.core.settings import get_settings
+    from seology.store.engine import app_engine
+    from seology.store.migrate import upgrade
 
     settings = get_settings()
     upgrade(app_engine())

@@ -1,6 +1,6 @@
 """`seology crawl | analyze | jobs | job | stats | cancel | retry | cleanup`: jobs over HTTP.
 
-These commands are clients of the job API (`seology.client`), not of Prefect or the
+These commands are clients of the job API (`seology.cli.api_client`), not of Prefect or the
 app database, so they work from any machine that can reach the API, with the same
 rights as the token they send: a user token sees and acts on its own jobs only.
 
@@ -27,10 +27,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from seology.client import JobApiClient
-from seology.errors import AuthenticationFailed, SeologyError
-from seology.jobs import TERMINAL_STATUSES, JobStatus
-from seology.settings import load_settings
+from seology.cli.api_client import JobApiClient
+from seology.core.errors import AuthenticationFailed, SeologyError
+from seology.core.job_model import TERMINAL_STATUSES, JobStatus
+from seology.core.settings import load_settings
 
 PIPED_WIDTH = 200
 

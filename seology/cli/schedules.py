@@ -15,7 +15,7 @@ schedules_app = typer.Typer(help="The cron schedules (daily, monthly).", no_args
 @schedules_app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each schedule, its cron and timezone, and whether it is paused."""
-    from seology.schedules import list_schedules
+    from seology.jobs.schedules import list_schedules
 
     rows = asyncio.run(list_schedules())
     if as_json:
@@ -31,7 +31,7 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 @schedules_app.command("pause")
 def pause(name: str = typer.Argument(help="daily or monthly")) -> None:
     """Stop the schedule from creating runs until it is resumed."""
-    from seology.schedules import set_paused
+    from seology.jobs.schedules import set_paused
 
     asyncio.run(set_paused(name, paused=True))
     typer.echo(f"Paused the {name} schedule.")
@@ -40,7 +40,7 @@ def pause(name: str = typer.Argument(help="daily or monthly")) -> None:
 @schedules_app.command("resume")
 def resume(name: str = typer.Argument(help="daily or monthly")) -> None:
     """Let the schedule create runs again."""
-    from seology.schedules import set_paused
+    from seology.jobs.schedules import set_paused
 
     asyncio.run(set_paused(name, paused=False))
     typer.echo(f"Resumed the {name} schedule.")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from seology.errors import ConfigurationError
+from seology.core.errors import ConfigurationError
 from seology.local.environment import StackAddresses
 from seology.local.processes import ProcessFailed
 from seology.local.stack import WORKER_NICE, LocalStack, StackError, StackOptions

@@ -15,10 +15,10 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
-from seology.db.engine import app_engine, session_scope
-from seology.db.migrate import upgrade
-from seology.errors import SeologyError
-from seology.services import users
+from seology.core.errors import SeologyError
+from seology.store import users
+from seology.store.engine import app_engine, session_scope
+from seology.store.migrate import upgrade
 
 users_app = typer.Typer(help="Create and list users of the job API.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)

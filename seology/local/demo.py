@@ -7,14 +7,23 @@ by later runs, so a second `seology up --demo` does not mint a new token each ti
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
-from seology.local.stack import DemoInfo
 from seology.testing.sites import SiteServer, demo_site
 
 DEMO_USER = "demo"
 DEMO_PORT = 8765
 DEMO_MAX_PAGES = 50
+
+
+@dataclass(kw_only=True)
+class DemoInfo:
+    """What `seology up --demo` prints: the demo site, the token file, the first job."""
+
+    site_url: str
+    token_path: Path
+    job_id: str
 
 
 def start_demo(home: Path, port: int = DEMO_PORT) -> tuple[SiteServer, DemoInfo]:
@@ -24,15 +33,15 @@ def start_demo(home: Path, port: int = DEMO_PORT) -> tuple[SiteServer, DemoInfo]
     token_path = home / "demo-token"
     user_id = _ensure_demo_user(token_path)
     site_id = _ensure_demo_site(user_id, server.base_url)
-    from seology import queue
+    from seology.jobs import queue
 
     enqueued = asyncio.run(queue.enqueue_crawl(site_id, user_id, max_pages=DEMO_MAX_PAGES))
     return server, DemoInfo(site_url=server.base_url, token_path=token_path, job_id=enqueued.job_id)
 
 
 def _ensure_demo_user(token_path: Path) -> int:
-    from seology.db.engine import app_engine, session_scope
-    from seology.services import users
+    from seology.store import users
+    from seology.store.engine import app_engine, session_scope
 
     with session_scope(app_engine()) as session:
         if token_path.exists():
@@ -52,8 +61,8 @@ def _ensure_demo_user(token_path: Path) -> int:
 
 
 def _ensure_demo_site(user_id: int, url: str) -> int:
-    from seology.db.engine import app_engine, session_scope
-    from seology.services import sites
+    from seology.store import sites
+    from seology.store.engine import app_engine, session_scope
 
     with session_scope(app_engine()) as session:
         site = sites.create_site(session=session, user_id=user_id, url=url, name="Demo site")

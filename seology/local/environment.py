@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from seology.settings import MIN_SECRET_LENGTH
+from seology.core.settings import MIN_SECRET_LENGTH
 
 SECONDS_PER_DAY = 86_400
 #: Prefect refuses a db-vacuum retention of an hour or less (PERFORMANCE.md).
@@ -106,7 +106,7 @@ PREFECT_SERVICE_BATCHES: dict[str, str] = {
 
 def local_defaults(home: Path, *, retention_days: int) -> dict[str, str]:
     """What local mode sets unless the user says otherwise."""
-    from seology.queue import PRIORITY_BACKDATING
+    from seology.jobs.queue import PRIORITY_BACKDATING
 
     prefect_home = home / "prefect"
     retention = max(retention_days * SECONDS_PER_DAY, MIN_VACUUM_RETENTION_SECONDS)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from seology.errors import ConfigurationError
+from seology.core.errors import ConfigurationError
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import make_url
 
-from seology.errors import ConfigurationError
+from seology.core.errors import ConfigurationError
 
 PING_TIMEOUT_SECONDS = 3.0
 

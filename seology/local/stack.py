@@ -34,7 +34,8 @@ from seology.local.processes import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from seology.settings import Settings
+    from seology.core.settings import Settings
+    from seology.local.demo import DemoInfo
 
 SERVER_READY_TIMEOUT = 90.0
 API_READY_TIMEOUT = 60.0
@@ -80,13 +81,6 @@ class StackOptions:
         return SERVER_NICE_WITH_LANE if self.redis_url else 0
 
 
-@dataclass(kw_only=True)
-class DemoInfo:
-    site_url: str
-    token_path: Path
-    job_id: str
-
-
 @dataclass
 class LocalStack:
     """The running stack; `start()` brings it up, `stop()` takes it down."""
@@ -130,7 +124,7 @@ class LocalStack:
         for port in ports:
             _require_free_port(self.addresses.host, port)
         ensure_admin_secret(self.home)
-        from seology.settings import load_settings
+        from seology.core.settings import load_settings
 
         retention = load_settings().job_retention_days
         self.env = stack_environment(
@@ -215,15 +209,15 @@ class LocalStack:
             from prefect.context import refresh_global_settings_context
 
             refresh_global_settings_context()
-        from seology.settings import get_settings
+        from seology.core.settings import get_settings
 
         get_settings.cache_clear()
         return get_settings()
 
     def _apply_server_objects(self, settings: Settings) -> None:
         from deployments.apply import apply_recovery, apply_server_objects, deploy_keeping_pauses
-        from seology.db.engine import app_engine
-        from seology.db.migrate import upgrade
+        from seology.store.engine import app_engine
+        from seology.store.migrate import upgrade
 
         self.say("Migrating the app database ...")
         upgrade(app_engine())
@@ -324,4 +318,4 @@ def _require_free_port(host: str, port: int) -> None:
             raise StackError(msg) from exc
 
 
-__all__ = ["DemoInfo", "LocalStack", "ProcessFailed", "StackError", "StackOptions"]
+__all__ = ["LocalStack", "ProcessFailed", "StackError", "StackOptions"]

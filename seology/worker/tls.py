@@ -19,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from seology.logs import get_logger
+from seology.core.logs import get_logger
 
 #: The file, in Prefect's home: the same content for every worker of the machine.
 FILE_NAME = "seology-plain-http-ca.pem"

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from deployments.specs import DEPLOYMENTS
+from seology.jobs.specs import DEPLOYMENTS
 
 #: What the flows' tasks import on first use, kept out of the flow modules so that a
 #: cold start stays light (DESIGN.md §8), but paid again by every forked run unless the
@@ -32,8 +32,8 @@ TASK_IMPORTS: tuple[str, ...] = (
     "prefect_sqlalchemy",
     "psycopg",
     "sqlalchemy.dialects.postgresql.psycopg",
-    "tasks.crawler.engine",
-    "tasks.crawler.parse",
+    "seology.crawler.engine",
+    "seology.crawler.parse",
     "numpy",
     "pandas",
     "anthropic",

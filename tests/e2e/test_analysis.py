@@ -11,9 +11,9 @@ import json
 import httpx
 import pytest
 
+from seology.analysis.model import SiteAnalysis
 from seology.testing.anthropic_server import AnthropicServer, Reply
 from seology.testing.sites import SiteServer, generate_site
-from tasks.analysis import SiteAnalysis
 from tests.e2e.conftest import E2E_ANTHROPIC_MODEL, Stack, wait_for_job
 
 pytestmark = pytest.mark.e2e

@@ -4,7 +4,7 @@ The document is built from `create_app()` at collection time (the code the stack
 schemathesis's lazy, fixture-based loader does not work with pytest 9), and every
 request goes over HTTP to the session stack, which answers for real: job endpoints
 talk to its Prefect server, so a generated request goes all the way through
-`seology.queue`. For every operation of the job API (tags `jobs`, `sites`, `health`),
+`seology.jobs.queue`. For every operation of the job API (tags `jobs`, `sites`, `health`),
 schemathesis sends the documented examples and a bounded number of generated requests,
 valid and invalid, and checks each answer: never a 5xx, only documented status codes,
 bodies that match the documented schemas, invalid input refused.
@@ -31,7 +31,7 @@ from schemathesis import checks
 from schemathesis.core.parameters import ParameterLocation
 
 from seology.api.app import create_app
-from seology.settings import load_settings
+from seology.core.settings import load_settings
 from seology.testing.sites import SiteServer, generate_site
 from tests.e2e.conftest import Stack, wait_for_job
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seology.db.engine import session_scope
-from seology.db.models import Analysis
-from tasks.analysis import PageSuggestion, Problem, SiteAnalysis
+from seology.analysis.model import PageSuggestion, Problem, SiteAnalysis
+from seology.store.engine import session_scope
+from seology.store.models import Analysis
 from tests.integration.api_answers import bearer
 
 ANALYSIS_FIELDS = {

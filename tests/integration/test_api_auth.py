@@ -16,11 +16,11 @@ from fastapi import FastAPI
 
 from seology.api.app import create_app
 from seology.api.deps import AdminDep, CallerDep
-from seology.db.engine import session_scope
-from seology.db.models import ApiToken, User
-from seology.errors import ConfigurationError
-from seology.services import users
-from seology.settings import Settings
+from seology.core.errors import ConfigurationError
+from seology.core.settings import Settings
+from seology.store import users
+from seology.store.engine import session_scope
+from seology.store.models import ApiToken, User
 from seology.testing.servers import serve_app
 from tests.integration.api_answers import assert_error, bearer
 

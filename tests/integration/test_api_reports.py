@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seology.db.engine import session_scope
-from seology.db.models import Crawl, Issue, Page
-from tasks.changes import crawl_changes
-from tasks.charts import month_chart_svg
-from tasks.monthly import SiteReport, save_reports
+from seology.reports.charts import month_chart_svg
+from seology.reports.report import SiteReport
+from seology.store.changes import crawl_changes
+from seology.store.engine import session_scope
+from seology.store.models import Crawl, Issue, Page
+from seology.store.monthly import save_reports
 from tests.integration.api_answers import assert_error, bearer
 
 DAY = datetime(2025, 3, 1, 12, tzinfo=UTC)

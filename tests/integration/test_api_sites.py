@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seology.errors import InvalidTargetURL
-from seology.services.sites import normalise_url
+from seology.core.errors import InvalidTargetURL
+from seology.store.sites import normalise_url
 from tests.integration.api_answers import assert_error, bearer
 
 SITE_FIELDS = {"id", "url", "name", "monitoringEnabled", "createdAt"}

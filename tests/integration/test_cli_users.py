@@ -10,8 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from seology.cli.users import tokens_app, users_app
-from seology.db.engine import make_engine, session_scope
-from seology.services import users
+from seology.store import users
+from seology.store.engine import make_engine, session_scope
 
 app = typer.Typer()
 app.add_typer(users_app, name="users")

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
-from seology.db.engine import make_engine, read_connection
+from seology.store.engine import make_engine, read_connection
 
 pytestmark = pytest.mark.postgres
 IDLE = 0.3
@@ -49,7 +49,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(api_engine: Engine, postgr
     pool replaces it for the next."""
     from sqlalchemy.exc import OperationalError
 
-    from seology.errors import DatabaseUnavailable
+    from seology.core.errors import DatabaseUnavailable
 
     first = backend_pid(api_engine)
     terminate(postgres_url, first)

@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from seology.db.engine import make_engine
-from seology.db.migrate import alembic_config, current_revision, upgrade
-from seology.db.models import Base
+from seology.store.engine import make_engine
+from seology.store.migrate import alembic_config, current_revision, upgrade
+from seology.store.models import Base
 
 
 @pytest.fixture(

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from seology.db.engine import make_engine, session_scope
-from seology.db.migrate import upgrade
-from seology.db.models import Crawl, Link, Page, Site, User
-from tasks import storage
-from tasks.crawler.records import CrawlOutcome, LinkRecord, PageRecord
+from seology.crawler.records import CrawlOutcome, LinkRecord, PageRecord
+from seology.store import crawls as storage
+from seology.store.engine import make_engine, session_scope
+from seology.store.migrate import upgrade
+from seology.store.models import Crawl, Link, Page, Site, User
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,7 +92,7 @@ def test_finish_summarises_status_codes(engine, site):
 
 def test_foreign_site_is_not_found(engine, site):
     """A flow asked to crawl another user's site finds nothing, as an unknown site."""
-    from seology.errors import SiteNotFound
+    from seology.core.errors import SiteNotFound
 
     with pytest.raises(SiteNotFound):
         storage.load_site(engine, site_id=site.id, user_id=site.user_id + 1000)

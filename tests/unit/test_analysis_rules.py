@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from tasks.analysis import SiteAnalysis
-from tasks.analysis_rules import (
+from seology.analysis.model import SiteAnalysis
+from seology.analysis.rules import (
     DUPLICATE_RULES,
     PAGE_RULES,
     PageFacts,

@@ -8,14 +8,14 @@ import re
 import pytest
 
 from seology.api.deps import bearer_token
-from seology.auth import (
+from seology.core.errors import AuthenticationFailed
+from seology.core.tokens import (
     generate_token,
     hash_token,
     looks_like_token,
     secrets_match,
     token_prefix,
 )
-from seology.errors import AuthenticationFailed
 
 
 class TestGenerateToken:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.changes import (
+from seology.audit.changes import (
     CrawlSnapshot,
     PageState,
     compare_crawls,

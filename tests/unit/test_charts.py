@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from tasks.charts import HEIGHT, WIDTH, month_chart_svg, nice_ceiling, svg_data_uri
-from tasks.monthly import SiteReport, month_chart, report_markdown
+from seology.reports.chart import month_chart
+from seology.reports.charts import HEIGHT, WIDTH, month_chart_svg, nice_ceiling, svg_data_uri
+from seology.reports.markdown import report_markdown
+from seology.reports.report import SiteReport
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,17 +9,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from seology.settings import Settings
-from seology.testing.anthropic_server import (
-    MIN_CACHEABLE_TOKENS,
-    AnthropicServer,
-    Reply,
-    count_input_tokens,
-    example_from_schema,
-)
-from tasks.analysis import AnalysisUsage, SiteAnalysis
-from tasks.analysis_rules import PageFacts
-from tasks.claude import (
+from seology.analysis.claude import (
     MAX_FINDINGS,
     MAX_REWRITE_PAGES,
     CheckFinding,
@@ -33,6 +23,16 @@ from tasks.claude import (
     estimate_tokens,
     price_for,
     retry_after_seconds,
+)
+from seology.analysis.model import AnalysisUsage, SiteAnalysis
+from seology.analysis.rules import PageFacts
+from seology.core.settings import Settings
+from seology.testing.anthropic_server import (
+    MIN_CACHEABLE_TOKENS,
+    AnthropicServer,
+    Reply,
+    count_input_tokens,
+    example_from_schema,
 )
 
 PROMPT_TOKEN_BUDGET = 30_000

@@ -1,4 +1,4 @@
-"""`seology.client.JobApiClient` against a real local HTTP server with canned answers.
+"""`seology.cli.api_client.JobApiClient` against a real local HTTP server with canned answers.
 
 The server answers every request with `server.reply` (status, JSON or text body,
 optional delay) and records what it received, so the tests check both directions:
@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from seology.client import JobApiClient
-from seology.errors import (
+from seology.cli.api_client import JobApiClient
+from seology.core.errors import (
     AuthenticationFailed,
     BackendUnavailable,
     InvalidInput,

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from deployments.apply import PREFECT_YAML
-from deployments.pool import QUEUES, queue_for_priority
-from deployments.specs import DEPLOYMENTS, spec_by_name
-from seology.queue import PRIORITY_STEP, scheduled_time_for
+from seology.jobs.pool import QUEUES, queue_for_priority
+from seology.jobs.queue import PRIORITY_STEP, scheduled_time_for
+from seology.jobs.specs import DEPLOYMENTS, spec_by_name
 
 
 def _yaml_deployments() -> dict[str, dict]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from seology.jobs import JobStatus, iso_utc, job_status, job_tags, tag_value
+from seology.core.job_model import JobStatus, iso_utc, job_status, job_tags, tag_value
 
 
 @pytest.mark.parametrize(

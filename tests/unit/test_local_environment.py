@@ -86,7 +86,7 @@ def test_a_queued_job_of_any_priority_may_wait_15_s_before_it_is_late(tmp_path):
     every priority gets Prefect's own 15 s before it is Late, as an unbackdated run does."""
     from datetime import UTC, datetime, timedelta
 
-    from seology.queue import scheduled_time_for
+    from seology.jobs.queue import scheduled_time_for
 
     env = stack_environment(tmp_path, StackAddresses(), retention_days=30, environ={})
     late_after = timedelta(seconds=int(env["PREFECT_SERVER_SERVICES_LATE_RUNS_AFTER_SECONDS"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seology.errors import ConfigurationError
+from seology.core.errors import ConfigurationError
 from seology.local.postgres import database_urls
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from seology.errors import ConfigurationError
+from seology.core.errors import ConfigurationError
 from seology.local.redis import check_redis, redis_messaging_settings
 from seology.local.stack import LocalStack, StackError, StackOptions
 from seology.testing.servers import free_port

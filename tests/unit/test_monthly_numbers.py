@@ -7,16 +7,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from seology.errors import ConfigurationError, InvalidInput
-from tasks.monthly import (
-    SiteReport,
-    job_numbers,
-    jobs_frame,
-    pages_by_status,
-    report_markdown,
-    site_month_numbers,
-)
-from tasks.usage import current_period, period_bounds, previous_period, validate_period
+from seology.core.errors import ConfigurationError, InvalidInput
+from seology.reports.crawls import pages_by_status, site_month_numbers
+from seology.reports.jobs import job_numbers, jobs_frame
+from seology.reports.markdown import report_markdown
+from seology.reports.report import SiteReport
+from seology.store.usage import current_period, period_bounds, previous_period, validate_period
 
 T0 = datetime(2025, 2, 3, 10, 0, tzinfo=UTC)
 

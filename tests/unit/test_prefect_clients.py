@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from seology import _prefect
-from seology.errors import PrefectUnavailable
+from seology.core.errors import PrefectUnavailable
+from seology.jobs import _prefect
 
 
 def test_every_client_shares_one_verifying_tls_context():

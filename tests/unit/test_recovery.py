@@ -9,7 +9,7 @@ from deployments.automations import (
     end_stuck_cancellations,
     recover_crashed_runs,
 )
-from seology.jobs import recovery_decision
+from seology.core.job_model import recovery_decision
 
 
 @pytest.mark.parametrize(

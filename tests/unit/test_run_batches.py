@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from types import SimpleNamespace
 
-from seology._run_batches import BatchedRunReader
+from seology.jobs._run_batches import BatchedRunReader
 
 
 class _Prefect:

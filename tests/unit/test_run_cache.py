@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from prefect.client.schemas.objects import StateType
 
-from seology._run_cache import EVENT_MEMORY_SECONDS, RunCache
+from seology.jobs._run_cache import EVENT_MEMORY_SECONDS, RunCache
 
 
 class Clock:

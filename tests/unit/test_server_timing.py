@@ -12,8 +12,8 @@ from fastapi import Depends, FastAPI, HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from seology.api.timing import ServerTimingMiddleware, header_value, parse_header
+from seology.core.timing import timed
 from seology.testing.servers import serve_app
-from seology.timing import timed
 
 
 def test_header_round_trip():

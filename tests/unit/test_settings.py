@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seology.errors import ConfigurationError
-from seology.settings import Settings, load_settings
+from seology.core.errors import ConfigurationError
+from seology.core.settings import Settings, load_settings
 
 
 class TestCronSecret:
@@ -65,7 +65,9 @@ class TestDatabaseUrl:
         """Without SEOLOGY_DATABASE_URL the app database is a file in the data directory."""
         settings = load_settings()
         assert settings.home == clean_env.resolve()
-        assert settings.resolved_database_url == f"sqlite:///{clean_env.resolve() / 'seology.db'}"
+        assert (
+            settings.resolved_database_url == f"sqlite:///{clean_env.resolve() / 'seology.db'}"
+        )
 
 
 class TestEnvFiles:

@@ -11,13 +11,13 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seology.analysis.model import SiteAnalysis
 from seology.api.deps import Caller, CallerDep, SessionDep
 from seology.api.routes.sites import NOT_FOUND, SiteId
 from seology.api.schemas import ERROR_RESPONSES, ApiModel, Timestamp
-from seology.db.models import Analysis, Site
-from seology.errors import NotFound
-from seology.services import sites
-from tasks.analysis import SiteAnalysis
+from seology.core.errors import NotFound
+from seology.store import sites
+from seology.store.models import Analysis, Site
 
 router = APIRouter(prefix="/api/sites", tags=["analysis"], responses=ERROR_RESPONSES)
 

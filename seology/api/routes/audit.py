@@ -28,11 +28,11 @@ from seology.api.schemas import (
     Timestamp,
     error_responses,
 )
-from seology.db.models import Crawl, Issue
-from seology.errors import InvalidInput, NotFound
-from seology.queue import parse_job_id
-from seology.services import sites
-from tasks.audit.registry import CHECKS
+from seology.audit.registry import CHECKS
+from seology.core.errors import InvalidInput, NotFound
+from seology.jobs.queue import parse_job_id
+from seology.store import sites
+from seology.store.models import Crawl, Issue
 
 router = APIRouter(prefix="/api", tags=["audit"], responses=ERROR_RESPONSES)
 

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from seology import queue
 from seology.api.schemas import Health
-from seology.db.engine import ping as ping_database
+from seology.jobs import queue
+from seology.store.engine import ping as ping_database
 
 router = APIRouter(prefix="/api", tags=["health"])
 logger = logging.getLogger("seology.api")

@@ -1,6 +1,6 @@
 """Jobs: enqueue crawls and analyses, and read their status (DESIGN.md §5).
 
-Handlers talk to Prefect only through `seology.queue`. A job of another user is
+Handlers talk to Prefect only through `seology.jobs.queue`. A job of another user is
 reported as unknown (404), so that job ids cannot be probed.
 """
 
@@ -15,14 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from seology import queue
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
 from seology.api.schemas import JobEnvelope, JobId, JobList, JobStats, error_responses
-from seology.db.models import Site
-from seology.jobs import Job, JobStatus, status_url
-from seology.services import sites
-from seology.services.users import TokenOwner
-from seology.timing import timed
+from seology.core.job_model import Job, JobStatus, status_url
+from seology.core.timing import timed
+from seology.jobs import queue
+from seology.store import sites
+from seology.store.models import Site
+from seology.store.users import TokenOwner
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=error_responses(401, 422, 503))
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from seology.api.deps import Caller, CallerDep, SessionDep
 from seology.api.schemas import ERROR_RESPONSES, ApiModel, ErrorBody, Timestamp
-from seology.db.models import Crawl, CrawlChange, Report
-from seology.errors import NotFound
-from seology.services import sites
+from seology.core.errors import NotFound
+from seology.store import sites
+from seology.store.models import Crawl, CrawlChange, Report
 
 router = APIRouter(prefix="/api", tags=["monitoring"], responses=ERROR_RESPONSES)
 

@@ -23,8 +23,8 @@ from seology.api.schemas import (
     SiteUpdate,
     error_responses,
 )
-from seology.db.models import Site
-from seology.services import sites
+from seology.store import sites
+from seology.store.models import Site
 
 router = APIRouter(
     prefix="/api/sites", tags=["sites"], responses={**ERROR_RESPONSES, **error_responses(503)}

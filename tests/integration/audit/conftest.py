@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.records import CrawlOutcome, PageRecord
 from seology.testing.audit_site import PlantedSite
 from seology.testing.sites import SiteServer
-from tasks.crawler.engine import CrawlConfig, crawl
-from tasks.crawler.records import CrawlOutcome, PageRecord
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seology.db.engine import session_scope
-from seology.db.models import Crawl
-from tasks.audit import run_audit
-from tasks.auditing import store_audit
+from seology.audit import run_audit
+from seology.store.audit import store_audit
+from seology.store.engine import session_scope
+from seology.store.models import Crawl
 from tests.integration.api_answers import assert_error
 from tests.unit.audit.builders import answered, home, page
 

@@ -13,16 +13,16 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select
 
-from seology.db import engine as db_engine_module
-from seology.db.engine import make_engine, session_scope
-from seology.db.migrate import upgrade
-from seology.db.models import Crawl, Issue, Site, User
-from seology.settings import get_settings
+from seology.core.settings import get_settings
+from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.records import CrawlOutcome
+from seology.store import crawls as storage
+from seology.store import engine as db_engine_module
+from seology.store.engine import make_engine, session_scope
+from seology.store.migrate import upgrade
+from seology.store.models import Crawl, Issue, Site, User
 from seology.testing.audit_site import planted_site
 from seology.testing.sites import SiteServer
-from tasks import storage
-from tasks.crawler.engine import CrawlConfig, crawl
-from tasks.crawler.records import CrawlOutcome
 
 
 def _clear_caches() -> None:
@@ -89,7 +89,7 @@ def run_audit_task(crawl_id: int, outcome: CrawlOutcome) -> dict:
     """`audit_crawl` inside a flow run, as the crawl flow calls it."""
     from prefect import flow
 
-    from tasks.auditing import audit_crawl
+    from tasks.audit import audit_crawl
 
     @flow(name="audit-under-test", persist_result=False)
     def audit_flow() -> dict:

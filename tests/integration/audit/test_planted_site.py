@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import pytest
 
+from seology.audit import CHECKS, run_audit
 from seology.testing.audit_site import bare_site, planted_site, robots_down_site
-from tasks.audit import CHECKS, run_audit
 from tests.integration.audit.conftest import CrawledSite, crawl_planted
 
 #: Checks a plain-http local crawl cannot show (each has unit cases in tests/unit/audit).

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.records import CrawlOutcome, PageRecord
 from seology.testing.sites import Response, SiteServer
-from tasks.crawler.engine import CrawlConfig, crawl
-from tasks.crawler.records import CrawlOutcome, PageRecord
 
 
 @dataclass

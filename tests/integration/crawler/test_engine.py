@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from seology.errors import InvalidTargetURL
+from seology.core.errors import InvalidTargetURL
+from seology.crawler.engine import CrawlConfig, crawl
 from seology.testing.sites import (
     Response,
     calendar_fallback,
@@ -21,7 +22,6 @@ from seology.testing.sites import (
     sitemap_xml,
     text,
 )
-from tasks.crawler.engine import CrawlConfig, crawl
 from tests.integration.crawler.conftest import run_crawl
 
 PAGE_PATHS = {"/", *(f"/page/{n}" for n in range(1, 30))}
@@ -410,7 +410,7 @@ def test_demo_site_problems_are_visible(serve):
 
 def test_from_settings(monkeypatch):
     """CrawlConfig.from_settings takes the crawl_* settings and caps max_pages."""
-    from seology.settings import Settings
+    from seology.core.settings import Settings
 
     settings = Settings(crawl_concurrency=5, crawl_max_pages_limit=100, allow_private_targets=True)
     config = CrawlConfig.from_settings(settings, start_url="https://example.com/", max_pages=500)

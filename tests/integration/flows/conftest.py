@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import Engine
 
-from seology.db import engine as db_engine
-from seology.db.engine import make_engine, session_scope
-from seology.db.migrate import upgrade
-from seology.db.models import Crawl, Issue, Page, Site, User
-from seology.settings import get_settings
+from seology.core.settings import get_settings
+from seology.store import engine as db_engine
+from seology.store.engine import make_engine, session_scope
+from seology.store.migrate import upgrade
+from seology.store.models import Crawl, Issue, Page, Site, User
 
 T = TypeVar("T")
 

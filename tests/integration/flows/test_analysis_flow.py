@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from flows.analysis import analyze_site
-from seology.db.engine import session_scope
-from seology.db.models import Analysis, Usage
-from tasks.analysis import CrawlInfo, SiteAnalysis, save_analysis
-from tasks.storage import SiteInfo
-from tasks.usage import current_period
+from seology.analysis.model import CrawlInfo, SiteAnalysis
+from seology.store.analyses import save_analysis
+from seology.store.crawls import SiteInfo
+from seology.store.engine import session_scope
+from seology.store.models import Analysis, Usage
+from seology.store.usage import current_period
 from tests.integration.flows.conftest import (
     FEBRUARY,
     JANUARY,

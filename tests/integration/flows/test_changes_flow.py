@@ -12,10 +12,10 @@ from prefect import flow
 from sqlalchemy import delete, select
 
 from flows.monthly import monthly_report
-from seology.db.engine import session_scope
-from seology.db.models import CrawlChange, Issue, Report
+from seology.reports.charts import svg_data_uri
+from seology.store.engine import session_scope
+from seology.store.models import CrawlChange, Issue, Report
 from tasks.changes import detect_changes
-from tasks.charts import svg_data_uri
 from tests.integration.flows.conftest import FEBRUARY, JANUARY, Seed, html_page, run
 
 A, B = "https://a.test", "https://b.test"

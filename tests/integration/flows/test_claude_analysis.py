@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from flows.analysis import analyze_site
-from seology.db.engine import session_scope
-from seology.db.models import Analysis
-from seology.settings import get_settings
+from seology.analysis.claude import CONCURRENCY_LIMIT_NAME
+from seology.analysis.model import SiteAnalysis
+from seology.core.settings import get_settings
+from seology.jobs.pool import ensure_concurrency_limit
+from seology.store.engine import session_scope
+from seology.store.models import Analysis
 from seology.testing.anthropic_server import AnthropicServer, Reply
-from tasks.analysis import SiteAnalysis
-from tasks.claude import CONCURRENCY_LIMIT_NAME, ensure_concurrency_limit
 from tests.integration.flows.conftest import FEBRUARY, artifact_markdown, html_page, run, run_count
 
 MODEL = "claude-haiku-4-5"
@@ -52,7 +53,7 @@ async def _ensure_limit(limit: int) -> None:
     from prefect.client.orchestration import get_client
 
     async with get_client() as client:
-        await ensure_concurrency_limit(client, limit=limit)
+        await ensure_concurrency_limit(client, name=CONCURRENCY_LIMIT_NAME, limit=limit)
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import pytest
 from prefect import flow
 from sqlalchemy import select
 
-from deployments.pool import POOL_NAME, apply_work_pool
-from deployments.specs import CRAWL
 from flows.daily import MONITORING_PRIORITY, daily_maintenance
-from seology.db.engine import session_scope
-from seology.db.models import Analysis, Crawl, Issue, Page
+from seology.jobs.pool import POOL_NAME, apply_work_pool
+from seology.jobs.specs import CRAWL
+from seology.store.engine import session_scope
+from seology.store.models import Analysis, Crawl, Issue, Page
 from tasks.maintenance import KEEP_CRAWLS_PER_SITE
 from tests.integration.flows.conftest import FEBRUARY, html_page, run
 
@@ -214,7 +214,7 @@ def test_old_crawls_are_pruned(app_db, seed):
 def test_enqueue_survives_a_redeployed_crawl_deployment(seed, crawl_deployment):
     """The deployment id is read once per process; after `prefect deploy` re-created the
     deployment, the stale id is noticed (404) and read again, and the job is queued."""
-    from seology import queue
+    from seology.jobs import queue
 
     user = seed.user("redeployer")
     site_id = seed.site(user, "http://127.0.0.1:9/")
@@ -230,8 +230,8 @@ def test_enqueue_survives_a_redeployed_crawl_deployment(seed, crawl_deployment):
 
 
 def test_enqueue_without_the_deployment_says_how_to_fix_it(seed, no_crawl_deployment):
-    from seology import queue
-    from seology.errors import PrefectUnavailable
+    from seology.core.errors import PrefectUnavailable
+    from seology.jobs import queue
 
     user = seed.user("undeployed")
     site_id = seed.site(user, "http://127.0.0.1:9/")
@@ -246,7 +246,7 @@ def test_one_key_sent_at_once_makes_one_job(seed, crawl_deployment):
     racing): one job, one of them told it is new, the others that it already existed."""
     import asyncio
 
-    from seology import queue
+    from seology.jobs import queue
 
     user = seed.user("racer")
     site_id = seed.site(user, "http://127.0.0.1:9/")
@@ -266,7 +266,7 @@ def test_one_key_sent_at_once_makes_one_job(seed, crawl_deployment):
 def test_a_key_decides_alone_and_a_keyless_crawl_joins_the_active_one(seed, crawl_deployment):
     """Without a key a second crawl of a busy site returns the queued one; with a key, the
     key alone decides: a new key is a new job even while the site has one queued."""
-    from seology import queue
+    from seology.jobs import queue
 
     user = seed.user("keyholder")
     site_id = seed.site(user, "http://127.0.0.1:9/")

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from flows.monthly import monthly_report
-from seology.db.engine import session_scope
-from seology.db.models import Report, Usage
-from tasks.usage import current_period, previous_period
+from seology.store.engine import session_scope
+from seology.store.models import Report, Usage
+from seology.store.usage import current_period, previous_period
 from tests.integration.flows.conftest import FEBRUARY, JANUARY, html_page, run, run_count
 
 

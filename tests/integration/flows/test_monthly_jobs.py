@@ -22,10 +22,10 @@ from prefect import flow
 from sqlalchemy import select
 
 from flows.monthly import monthly_report
-from seology.db.engine import session_scope
-from seology.db.models import Report
-from seology.jobs import job_tags
-from seology.queue import site_job_history
+from seology.core.job_model import job_tags
+from seology.jobs.queue import site_job_history
+from seology.store.engine import session_scope
+from seology.store.models import Report
 from tests.integration.flows.conftest import run
 
 #: Months no other test uses, after the seeded sites were created (December 2024).
@@ -79,7 +79,7 @@ async def _delete(run_ids: list[Any]) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from seology._prefect import bulk_delete
+    from seology.jobs._prefect import bulk_delete
 
     async with get_client() as client:
         await bulk_delete(client, FlowRunFilter(id=FlowRunFilterId(any_=run_ids)))

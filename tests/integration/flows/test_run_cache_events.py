@@ -9,8 +9,8 @@ import uuid
 import pytest
 from prefect import flow
 
-from seology import _prefect, _run_cache, queue
-from seology.jobs import JobStatus
+from seology.core.job_model import JobStatus
+from seology.jobs import _prefect, _run_cache, queue
 from tests.integration.flows.conftest import run
 
 OWNER = 7

@@ -6,7 +6,7 @@ import contextlib
 
 import pytest
 
-from deployments.pool import (
+from seology.jobs.pool import (
     POOL_NAME,
     apply_work_pool,
     base_job_template,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tasks.crawler.records import (
+from seology.crawler.records import (
     Canonical,
     CrawlOutcome,
     Hreflang,

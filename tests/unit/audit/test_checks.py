@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tasks.audit import CHECKS, AuditConfig, run_audit
-from tasks.crawler.records import (
+from seology.audit import CHECKS, AuditConfig, run_audit
+from seology.crawler.records import (
     Canonical,
     CrawlOutcome,
     JsonLdBlock,

@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from tasks.audit.config import AuditConfig
-from tasks.audit.near_duplicates import band_layout, near_pairs
+from seology.audit.config import AuditConfig
+from seology.audit.near_duplicates import band_layout, near_pairs
 
 
 def brute_force(prints: list[int], max_bits: int) -> dict[tuple[int, int], int]:

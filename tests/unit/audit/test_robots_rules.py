@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.audit.robots_rules import RobotsRules, validate
+from seology.audit.robots_rules import RobotsRules, validate
 
 
 @pytest.mark.parametrize(

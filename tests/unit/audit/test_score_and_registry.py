@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.audit import CHECKS, SEVERITIES, AuditConfig, run_audit
-from tasks.audit.checks import CRAWL_CHECKS, PAGE_CHECKS
-from tasks.audit.score import health_score
+from seology.audit import CHECKS, SEVERITIES, AuditConfig, run_audit
+from seology.audit.checks import CRAWL_CHECKS, PAGE_CHECKS
+from seology.audit.score import health_score
 from tests.unit.audit.builders import answered, home, page
 
 
@@ -67,7 +67,7 @@ def test_every_registry_entry_explains_itself() -> None:
 
 def test_thresholds_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """`SEOLOGY_AUDIT_*` variables change the audit's thresholds."""
-    from seology.settings import Settings
+    from seology.core.settings import Settings
 
     monkeypatch.setenv("SEOLOGY_AUDIT_TITLE_MAX_CHARS", "70")
     monkeypatch.setenv("SEOLOGY_AUDIT_NEAR_DUPLICATE_SIMILARITY", "0.95")

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from bench.crawl.site import render_page
+from seology.crawler.parse import parse_html, parse_html_fast, parse_page
+from seology.crawler.records import PageRecord
 from seology.testing.sites import demo_site, generate_site
-from tasks.crawler.parse import parse_html, parse_html_fast, parse_page
-from tasks.crawler.records import PageRecord
 from tests.unit.crawler.test_parse import PAGE
 
 HEADERS = [("content-type", "text/html; charset=utf-8")]

@@ -13,8 +13,8 @@ import random
 
 import pytest
 
-from tasks.crawler import fingerprint
-from tasks.crawler.fingerprint import identity, simhash, simhash_words
+from seology.crawler import fingerprint
+from seology.crawler.fingerprint import identity, simhash, simhash_words
 
 MASK = (1 << 64) - 1
 

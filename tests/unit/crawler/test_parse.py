@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.crawler.fingerprint import hamming
-from tasks.crawler.parse import decode_html, parse_html, parse_page
-from tasks.crawler.records import PageRecord
+from seology.crawler.fingerprint import hamming
+from seology.crawler.parse import decode_html, parse_html, parse_page
+from seology.crawler.records import PageRecord
 
 URL = "https://www.example.com/shop/item"
 HEADERS = [("content-type", "text/html; charset=utf-8")]

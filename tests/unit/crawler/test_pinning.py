@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from seology.errors import InvalidTargetURL
+from seology.core.errors import InvalidTargetURL
+from seology.crawler.fetch import Fetcher, FetchSettings
+from seology.crawler.safety import AddressBook
 from seology.testing.sites import SiteServer, html, redirect
-from tasks.crawler.fetch import Fetcher, FetchSettings
-from tasks.crawler.safety import AddressBook
 
 SSRF_TABLE = [
     "http://127.0.0.1/",  # loopback
@@ -151,7 +151,7 @@ def test_idle_connection_readability_matches_httpcore():
     """KnownSocketStream answers "readable" like httpcore: idle no, closed by peer yes."""
     import socket
 
-    from tasks.crawler.fetch import _readable
+    from seology.crawler.fetch import _readable
 
     ours, peer = socket.socketpair()
     try:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench.crawl.site import render_page
-from tasks.crawler.parse import parse_page
-from tasks.crawler.parser_process import read_frame, write_frame
-from tasks.crawler.pool import ParserDied, ParserPool
+from seology.crawler.parse import parse_page
+from seology.crawler.parser_process import read_frame, write_frame
+from seology.crawler.pool import ParserDied, ParserPool
 
 URL = "https://www.example.com/page/1"
 HEADERS = [("content-type", "text/html; charset=utf-8")]
@@ -99,7 +99,7 @@ def parent_pid(pid: int) -> int:
 
 
 def test_small_crawls_parse_inline_and_large_ones_in_the_pool():
-    from tasks.crawler.engine import POOL_MIN_PAGES, _parser_pool
+    from seology.crawler.engine import POOL_MIN_PAGES, _parser_pool
 
     assert not isinstance(_parser_pool(None, POOL_MIN_PAGES - 1), ParserPool)
     assert isinstance(_parser_pool(None, POOL_MIN_PAGES), ParserPool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.crawler.robots import MAX_ROBOTS_BYTES, parse_robots, robots_url
+from seology.crawler.robots import MAX_ROBOTS_BYTES, parse_robots, robots_url
 
 UA = "SeologyBot/0.1 (+https://seology.ai/bot)"
 SITE = "https://example.com"

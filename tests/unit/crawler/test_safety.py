@@ -7,8 +7,8 @@ import ipaddress
 
 import pytest
 
-from seology.errors import InvalidTargetURL
-from tasks.crawler.safety import blocked_reason, check_target, parse_ip
+from seology.core.errors import InvalidTargetURL
+from seology.crawler.safety import blocked_reason, check_target, parse_ip
 
 
 def check(url: str, *, allow_private: bool = False) -> None:

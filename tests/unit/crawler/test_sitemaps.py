@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from tasks.crawler.sitemaps import MAX_URLS_PER_FILE, decompress, parse_sitemap
+from seology.crawler.sitemaps import MAX_URLS_PER_FILE, decompress, parse_sitemap
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 URLSET = f"""<?xml version="1.0" encoding="UTF-8"?>

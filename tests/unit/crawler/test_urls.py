@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.crawler.urls import is_internal, normalize_url, site_host
+from seology.crawler.urls import is_internal, normalize_url, site_host
 
 BASE = "https://www.example.com/dir/page.html"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from deployments.specs import DEPLOYMENTS
+from seology.jobs.specs import DEPLOYMENTS
 from seology.worker import starter as starter_module
 from seology.worker.starter import WarmStarter
 from seology.worker.warm import PRELOAD

@@ -1,0 +1,413 @@
+"""HTML → the SEO fields of a PageRecord, as plain data.
+
+Runs in the parser process pool, so it takes bytes/str and returns a dict of plain
+values (no soup objects, no pydantic models) that pickles cheaply. Two paths, one
+answer: `parse_html` builds the full BeautifulSoup tree (the plain reading of every
+field, the reference); `parse_html_fast` (what the crawler runs, ~2.5× cheaper) builds a
+strained soup plus an lxml text pass (`strained.py`) and must give the identical dict
+(tests/unit/crawler/test_fast_parse.py). Pages are untrusted:
+malformed markup, binary served as text/html and lying charsets must all yield a
+record, so decoding falls back with `errors="replace"` and `parse_page` turns any
+parser failure into an `error` field instead of an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import gc
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from seology.crawler.fingerprint import identity
+from seology.crawler.strained import (
+    HEADING_TAGS,
+    HIDDEN_TAGS,
+    FieldSoup,
+    Finder,
+    TagIndex,
+    visible_text,
+)
+from seology.crawler.urls import is_internal, normalize_url, site_host
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+SECURITY_HEADERS = (
+    "strict-transport-security",
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
+__all__ = [
+    "HEADING_TAGS",
+    "HIDDEN_TAGS",
+    "decode_html",
+    "parse_html",
+    "parse_html_fast",
+    "parse_page",
+]
+InBody = Callable[[Tag], bool]
+
+
+class SoupFinder:
+    """`Finder` over a whole soup by bs4's own `find_all`: the plain reading."""
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.soup = soup
+
+    def find_all(self, names: str | tuple[str, ...], attr: str | None = None) -> list[Tag]:
+        """Tags named `names` (having attribute `attr`), in document order."""
+        return list(self.soup.find_all(names, **({attr: True} if attr else {})))
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.I)
+_LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_LINK_PARAM = re.compile(r";\s*([a-zA-Z*]+)\s*=\s*\"?([^\";]*)\"?")
+
+
+def parse_page(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """`parse_html_fast`, but a parser failure becomes `{"error": ...}` (pool-safe)."""
+    try:
+        return parse_html_fast(body, url, headers)
+    except (RecursionError, ValueError, TypeError, AttributeError, LookupError) as exc:
+        return {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
+
+
+_FULL_COLLECT_EVERY = 500
+_parsed_in_worker = 0
+
+
+def init_worker() -> None:
+    """Parser-process setup: no automatic cyclic GC (see `parse_in_worker`).
+
+    A soup is a cyclic graph (parent ↔ children) of ~1,000 objects a page. With the
+    default thresholds the collector runs mid-parse, scans the live tree and promotes
+    it to older generations, which then cost more to scan. Freezing the imported
+    modules and collecting the young generation once after each page, when the
+    whole soup is garbage, saves 0.5–1 ms a page (of ~6.5).
+    """
+    gc.freeze()
+    gc.disable()
+
+
+def parse_in_worker(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """`parse_page`, then free the page's soup (its cycles) while it is cheap to find."""
+    global _parsed_in_worker
+    fields = parse_page(body, url, headers)
+    _parsed_in_worker += 1
+    gc.collect(0 if _parsed_in_worker % _FULL_COLLECT_EVERY else 2)
+    return fields
+
+
+def parse_html(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
+    """Every HTML-derived PageRecord field of the page at `url`, from one full soup."""
+    pairs, text = _prepare(html, headers)
+    soup = BeautifulSoup(text, "lxml")
+    fields = _tag_fields(SoupFinder(soup), url, pairs, in_body=_in_body)
+    fields["html_lang"] = _attr(soup.find("html"), "lang")
+    fields.update(_text_fields(soup))
+    return fields
+
+
+def parse_html_fast(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
+    """`parse_html`'s exact answer from a strained soup and an lxml text pass."""
+    pairs, text = _prepare(html, headers)
+    soup = FieldSoup(text)
+    fields = _tag_fields(TagIndex(soup), url, pairs, in_body=soup.in_body)
+    fields["html_lang"] = soup.html_lang()
+    visible = visible_text(text)
+    if visible is None:  # deeper than lxml's tree goes: count on a full soup
+        fields.update(_text_fields(BeautifulSoup(text, "lxml")))
+    else:
+        fields.update(_text_identity(visible))
+    return fields
+
+
+def _prepare(html: str | bytes, headers: Headers) -> tuple[list[tuple[str, str]], str]:
+    """Lower-cased header pairs and the page as text without NULs (lxml stops at one)."""
+    pairs = _pairs(headers)
+    content_type = _first(pairs, "content-type") or ""
+    text = decode_html(html, content_type) if isinstance(html, bytes) else html
+    return pairs, text.replace("\x00", "")
+
+
+def _tag_fields(
+    soup: Finder, url: str, pairs: list[tuple[str, str]], *, in_body: InBody
+) -> dict[str, Any]:
+    """The fields read from tags (all but `html_lang` and the text fields)."""
+    base = _base_href(soup)
+    link_base = urljoin(url, base) if base else url
+    fields: dict[str, Any] = {"base_href": base}
+    fields.update(_meta_fields(soup, _first(pairs, "content-type") or "", in_body))
+    fields.update(_head_links(soup, pairs, in_body))
+    fields.update(_headings(soup))
+    fields["titles"] = [_text(t) for t in soup.find_all("title") if not _inside(t, "svg")]
+    fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
+    fields["security_headers"] = _security_headers(pairs)
+    fields["images"] = _images(soup)
+    fields["links"] = _links(soup, link_base, site_host(url))
+    fields["json_ld"] = _json_ld(soup)
+    fields["mixed_content"] = _mixed_content(soup, link_base) if url.startswith("https:") else []
+    return fields
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """Decode with the declared charset (header, then meta, then UTF-8), never failing."""
+    for charset in (_header_charset(content_type), _sniff_meta_charset(body), "utf-8"):
+        codec = _codec(charset)
+        if codec:
+            return body.decode(codec, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _header_charset(content_type: str) -> str | None:
+    match = _CT_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def _sniff_meta_charset(body: bytes) -> str | None:
+    match = _CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", errors="replace") if match else None
+
+
+def _pairs(headers: Headers) -> list[tuple[str, str]]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [(str(k).lower(), str(v)) for k, v in items]
+
+
+def _first(pairs: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in pairs if k == name), None)
+
+
+def _text(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ").split())
+
+
+def _attr(tag: object, name: str) -> str | None:
+    """An attribute as one string (bs4 gives lists for multi-valued ones), or None."""
+    if not isinstance(tag, Tag):
+        return None
+    value = tag.get(name)
+    if isinstance(value, list):
+        return " ".join(value)
+    return value
+
+
+def _in_body(tag: Tag) -> bool:
+    return tag.find_parent("body") is not None
+
+
+def _inside(tag: Tag, name: str) -> bool:
+    """`tag.find_parent(name) is not None` without building a SoupStrainer (~50 µs)."""
+    parent = tag.parent
+    while parent is not None:
+        if parent.name == name:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _base_href(soup: Finder) -> str | None:
+    base = next(iter(soup.find_all("base", "href")), None)
+    href = _attr(base, "href")
+    return href.strip() if href is not None else None
+
+
+def _meta_fields(soup: Finder, content_type: str, in_body: InBody) -> dict[str, Any]:
+    """Description, robots, viewport, charset, refresh and Open Graph from `<meta>`."""
+    out: dict[str, Any] = {"meta_descriptions": [], "meta_robots": [], "open_graph": {}}
+    out.update(viewport=None, charset=None, meta_refresh=None, robots_meta_in_body=False)
+    for meta in soup.find_all("meta"):
+        _read_meta(meta, out, in_body)
+    out["charset"] = out["charset"] or _header_charset(content_type)
+    return out
+
+
+def _read_meta(meta: Tag, out: dict[str, Any], in_body: InBody) -> None:
+    name = (_attr(meta, "name") or "").strip().lower()
+    content = (_attr(meta, "content") or "").strip()
+    prop = (_attr(meta, "property") or "").strip().lower()
+    equiv = (_attr(meta, "http-equiv") or "").strip().lower()
+    if name == "description":
+        out["meta_descriptions"].append(content)
+    elif name in ("robots", "googlebot"):
+        out["meta_robots"].append(content if name == "robots" else f"{name}: {content}")
+        out["robots_meta_in_body"] = out["robots_meta_in_body"] or in_body(meta)
+    elif name == "viewport" and out["viewport"] is None:
+        out["viewport"] = content
+    if prop.startswith("og:"):
+        out["open_graph"].setdefault(prop, content)
+    if equiv == "refresh" and out["meta_refresh"] is None:
+        out["meta_refresh"] = content
+    charset = _attr(meta, "charset") or (equiv == "content-type" and _header_charset(content))
+    if charset and not out["charset"]:
+        out["charset"] = charset.strip().lower()
+
+
+def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> dict[str, Any]:
+    """Canonicals and hreflang alternates from `<link>` tags and `Link:` headers."""
+    canonicals, hreflang = [], []
+    for link in soup.find_all("link", "href"):
+        rel = (_attr(link, "rel") or "").lower().split()
+        href = (_attr(link, "href") or "").strip()
+        if "canonical" in rel:
+            canonicals.append({"href": href, "source": "body" if in_body(link) else "head"})
+        if "alternate" in rel and link.get("hreflang"):
+            hreflang.append({"lang": (_attr(link, "hreflang") or "").strip(), "href": href})
+    for href, params in _link_header(pairs):
+        rel = params.get("rel", "").lower().split()
+        if "canonical" in rel:
+            canonicals.append({"href": href, "source": "header"})
+        if "alternate" in rel and params.get("hreflang"):
+            hreflang.append({"lang": params["hreflang"], "href": href})
+    return {"canonicals": canonicals, "hreflang": hreflang}
+
+
+def _link_header(pairs: list[tuple[str, str]]) -> list[tuple[str, dict[str, str]]]:
+    """`Link: <url>; rel="canonical", <url2>; rel=alternate; hreflang=de` → entries."""
+    found = []
+    for value in (v for k, v in pairs if k == "link"):
+        for match in _LINK_VALUE.finditer(value):
+            params = {k.lower(): v.strip() for k, v in _LINK_PARAM.findall(match.group(2))}
+            found.append((match.group(1).strip(), params))
+    return found
+
+
+def _headings(soup: Finder) -> dict[str, Any]:
+    """Texts per level, plus the levels in document order (for skipped-level checks)."""
+    headings: dict[str, list[str]] = {name: [] for name in HEADING_TAGS}
+    levels = []
+    for tag in soup.find_all(HEADING_TAGS):
+        headings[tag.name].append(_text(tag))
+        levels.append(int(tag.name[1]))
+    return {"headings": headings, "heading_levels": levels}
+
+
+def _security_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return {k: v for k, v in reversed(pairs) if k in SECURITY_HEADERS}
+
+
+def _images(soup: Finder) -> list[dict[str, str | None]]:
+    return [
+        {
+            "src": (_attr(img, "src") or "").strip(),
+            "alt": _attr(img, "alt"),
+            "width": _attr(img, "width"),
+            "height": _attr(img, "height"),
+        }
+        for img in soup.find_all("img")
+    ]
+
+
+def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:
+    """Every `<a href>`: raw href, normalised target, anchor text, rel, internal flag."""
+    links = []
+    origin = _origin(base)
+    for anchor in soup.find_all("a", "href"):
+        href = (_attr(anchor, "href") or "").strip()
+        target = _link_target(href, base, origin) if href else None
+        image = _first_image_with_alt(anchor)
+        links.append(
+            {
+                "href": href,
+                "target": target,
+                "anchor_text": _text(anchor),
+                "rel": (_attr(anchor, "rel") or "").strip().lower(),
+                "internal": bool(target) and _is_internal(target, site),
+                "image_alt": _attr(image, "alt"),
+            }
+        )
+    return links
+
+
+def _origin(base: str) -> str | None:
+    """`scheme://netloc/` of an http(s) base URL, else None."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _link_target(href: str, base: str, origin: str | None) -> str | None:
+    """`normalize_url(href, base)`, memoised for root-relative hrefs.
+
+    A root-relative href ("/about") resolves the same against any page of the origin,
+    and nav and footer links repeat on every page: normalising them once per parser
+    process saves ~20 µs a link (a page has 50–100 links).
+    """
+    if origin is not None and href.startswith("/") and not href.startswith("//"):
+        return _root_relative_target(origin, href)
+    return normalize_url(href, base)
+
+
+@functools.lru_cache(maxsize=16384)
+def _root_relative_target(origin: str, href: str) -> str | None:
+    return normalize_url(href, origin)
+
+
+# `is_internal` splits the URL (~15 µs); a site's pages link the same targets over and over.
+_is_internal = functools.lru_cache(maxsize=16384)(is_internal)
+
+
+def _first_image_with_alt(anchor: Tag) -> Tag | None:
+    """`anchor.find("img", alt=True)` without building bs4 filter objects per link."""
+    for node in anchor.descendants:
+        if isinstance(node, Tag) and node.name == "img" and node.get("alt") is not None:
+            return node
+    return None
+
+
+def _json_ld(soup: Finder) -> list[dict[str, Any]]:
+    blocks = []
+    for script in soup.find_all("script", "type"):
+        kind = (_attr(script, "type") or "").split(";")[0].strip().lower()
+        if kind != "application/ld+json":
+            continue
+        try:
+            blocks.append({"data": json.loads(script.get_text()), "error": None})
+        except ValueError as exc:
+            blocks.append({"data": None, "error": f"invalid JSON: {exc}"})
+    return blocks
+
+
+def _mixed_content(soup: Finder, base: str) -> list[str]:
+    """http:// images, scripts and stylesheets loaded by an https page."""
+    sources = [_attr(tag, "src") for tag in soup.find_all(("img", "script"), "src")]
+    for link in soup.find_all("link", "href"):
+        if "stylesheet" in (_attr(link, "rel") or "").lower().split():
+            sources.append(_attr(link, "href"))
+    resolved = (normalize_url(src, base) for src in sources if src)
+    return [url for url in resolved if url and url.startswith("http://")]
+
+
+def _text_fields(soup: BeautifulSoup) -> dict[str, Any]:
+    """Visible body text: word count, exact hash and SimHash. Mutates `soup` (last step)."""
+    for tag in soup.find_all(HIDDEN_TAGS):
+        tag.decompose()
+    root = soup.body or soup
+    return _text_identity(root.get_text(" "))
+
+
+def _text_identity(text: str) -> dict[str, Any]:
+    """Word count, exact hash and SimHash of visible text."""
+    word_count, digest, fingerprint = identity(text)
+    return {"word_count": word_count, "text_hash": digest, "text_fingerprint": fingerprint}

@@ -1,0 +1,487 @@
+"""The one facade over the Prefect API: every job operation of the job API and the CLI.
+
+A job is a flow run of one of our deployments; nothing here stores job state of its own.
+The HTTP layer and the CLI import this module, never `prefect.client`. Every function
+maps Prefect's failures onto our errors: an unreachable server is `PrefectUnavailable`
+(503), an unknown or foreign run is `JobNotFound` (404), an operation the job's state
+forbids is `StateConflict` (409).
+
+`user_id=None` means the admin: every job, whoever owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+
+from seology.core.errors import (
+    InvalidInput,
+    InvalidJobId,
+    JobNotFound,
+    PrefectUnavailable,
+    StateConflict,
+)
+from seology.core.job_model import (
+    STATE_TYPES_BY_STATUS,
+    TERMINAL_STATE_TYPES,
+    Job,
+    JobStatus,
+    iso_utc,
+    job_tags,
+    tag_value,
+)
+from seology.core.timing import timed
+from seology.jobs._job_view import status_of, to_job
+from seology.jobs._prefect import (
+    bulk_delete,
+    forget_runs,
+    job_filter,
+    keep_client,
+    prefect_client,
+    read_run,
+)
+from seology.jobs.pool import QUEUES, queue_for_priority
+from seology.jobs.specs import ANALYSIS, CRAWL, DeploymentSpec
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+    from prefect.client.schemas.objects import FlowRun
+    from sqlalchemy import Engine
+
+#: Inside one queue, each step of priority starts this much earlier (docs/internals/priority.md).
+PRIORITY_STEP = timedelta(seconds=30)
+#: The furthest back a job is scheduled: a step for each priority above its queue's lowest.
+PRIORITY_BACKDATING = PRIORITY_STEP * max(q.max_job_priority - q.min_job_priority for q in QUEUES)
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
+JOB_TYPES = ("crawl", "analysis", "daily", "monthly")
+#: Prefect refuses `limit` above 200 on reads.
+MAX_LIST_LIMIT = 200
+#: Average durations are taken over this many most recent completed jobs of a type.
+DURATION_SAMPLE = 200
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enqueued:
+    """The answer to an enqueue: the job, and whether it already existed."""
+
+    job_id: str
+    deduplicated: bool = False
+
+
+def prefect_connection() -> AbstractAsyncContextManager[None]:
+    """While entered, every call of this module on this event loop shares one client.
+
+    For long-lived processes that call Prefect on every request (the job API's
+    lifespan); see `seology.jobs._prefect.keep_client` for the cost it saves.
+    """
+    return keep_client()
+
+
+async def ping() -> None:
+    """Raise `PrefectUnavailable` unless the Prefect API answers its health check."""
+    async with prefect_client() as client:
+        failure = await client.api_healthcheck()
+    if failure is not None:
+        raise PrefectUnavailable(
+            f"The Prefect API at {client.api_url} is unreachable: {failure}"
+        ) from failure
+
+
+# --- enqueue ---------------------------------------------------------------------------
+
+
+def scheduled_time_for(priority: int, now: datetime | None = None) -> datetime:
+    """Higher priority inside a queue = an earlier scheduled time, by a bounded offset."""
+    queue = queue_for_priority(priority)
+    now = now or datetime.now(UTC)
+    return now - PRIORITY_STEP * (priority - queue.min_job_priority)
+
+
+def _validate_priority(priority: int) -> None:
+    if not 1 <= priority <= 10:
+        raise InvalidInput(f"priority must be between 1 and 10, got {priority}")
+
+
+async def enqueue_crawl(
+    site_id: int,
+    user_id: int,
+    max_pages: int = 10,
+    priority: int = 5,
+    idempotency_key: str | None = None,
+) -> Enqueued:
+    """Queue a crawl of `site_id`; a crawl already pending or running for it is returned."""
+    _validate_priority(priority)
+    if max_pages < 1:
+        raise InvalidInput(f"maxPages must be at least 1, got {max_pages}")
+    async with prefect_client() as client:
+        if idempotency_key is None:  # with a key, the key alone decides (see `_enqueue`)
+            active = await _active_job(client, CRAWL, site_id=site_id, user_id=user_id)
+            if active is not None:
+                return Enqueued(job_id=str(active.id), deduplicated=True)
+        parameters = {"site_id": site_id, "user_id": user_id, "max_pages": max_pages}
+        return await _enqueue(
+            client, CRAWL, parameters, user_id=user_id, site_id=site_id, priority=priority,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+
+
+async def enqueue_analysis(
+    site_id: int,
+    user_id: int,
+    priority: int = 5,
+    idempotency_key: str | None = None,
+) -> Enqueued:
+    """Queue an analysis of `site_id`'s latest crawl."""
+    _validate_priority(priority)
+    async with prefect_client() as client:
+        parameters = {"site_id": site_id, "user_id": user_id}
+        return await _enqueue(
+            client, ANALYSIS, parameters, user_id=user_id, site_id=site_id, priority=priority,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+
+
+async def _enqueue(
+    client: PrefectClient,
+    spec: DeploymentSpec,
+    parameters: dict[str, Any],
+    *,
+    user_id: int,
+    site_id: int,
+    priority: int,
+    idempotency_key: str | None,
+) -> Enqueued:
+    """One Prefect call: the create itself answers whether the key already had a run.
+
+    Prefect's create is idempotent by key (an insert that does nothing on a conflict,
+    then a read) and answers 201 for a new run, 200 for the run the key already had, so
+    no read before it is needed: each one cost the Prefect server 4–8 ms of CPU.
+    """
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Scheduled, to_state_create
+
+    key = f"{spec.full_name}:{user_id}:{idempotency_key}" if idempotency_key else None
+    body = {
+        "parameters": parameters,
+        "state": to_state_create(Scheduled(scheduled_time=scheduled_time_for(priority))).model_dump(
+            mode="json", exclude_unset=True
+        ),
+        "tags": job_tags(job_type=spec.name, user_id=user_id, site_id=site_id, priority=priority),
+        "idempotency_key": key,
+        "work_queue_name": queue_for_priority(priority).name,
+        # Our parameters are typed ints checked at the edge; Prefect's JSON-schema
+        # check of them costs its server more than the rest of the create.
+        "enforce_parameter_schema": False,
+    }
+
+    async def create(deployment_id: uuid.UUID) -> httpx.Response:
+        return await client.request(
+            "POST",
+            "/deployments/{id}/create_flow_run",
+            path_params={"id": deployment_id},
+            json=body,
+        )
+
+    try:
+        response = await create(await _deployment_id(client, spec))
+    except (ObjectNotFound, httpx.HTTPStatusError) as exc:
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code != 404:
+            raise
+        # The cached id is stale: the deployment was deleted and deployed again.
+        response = await create(await _deployment_id(client, spec, fresh=True))
+    deduplicated = response.status_code != httpx.codes.CREATED
+    return Enqueued(job_id=str(response.json()["id"]), deduplicated=deduplicated)
+
+
+#: Deployment ids by full name, read once per process: an enqueue is one Prefect call
+#: fewer (Prefect's `run_deployment` reads the deployment by name every time).
+_deployment_ids: dict[str, uuid.UUID] = {}
+
+
+async def _deployment_id(
+    client: PrefectClient, spec: DeploymentSpec, *, fresh: bool = False
+) -> uuid.UUID:
+    """The id of `spec`'s deployment; `PrefectUnavailable` if it was never deployed."""
+    from prefect.exceptions import ObjectNotFound
+
+    if fresh or spec.full_name not in _deployment_ids:
+        try:
+            deployment = await client.read_deployment_by_name(spec.full_name)
+        except ObjectNotFound as exc:
+            raise PrefectUnavailable(
+                f"The deployment {spec.full_name} is not on the Prefect server; "
+                "run `seology deploy` (or `seology up`)."
+            ) from exc
+        _deployment_ids[spec.full_name] = deployment.id
+    return _deployment_ids[spec.full_name]
+
+
+async def _active_job(
+    client: PrefectClient, spec: DeploymentSpec, *, site_id: int, user_id: int
+) -> FlowRun | None:
+    state_types = [t for status in ACTIVE_STATUSES for t in STATE_TYPES_BY_STATUS[status]]
+    tags = [f"type:{spec.name}", f"site:{site_id}", f"user:{user_id}"]
+    return await _first_run(client, job_filter(tags=tags, state_types=state_types))
+
+
+async def _first_run(client: PrefectClient, flow_runs: Any) -> FlowRun | None:
+    runs = await client.read_flow_runs(flow_run_filter=flow_runs, limit=1)
+    return runs[0] if runs else None
+
+
+# --- read ------------------------------------------------------------------------------
+
+
+def parse_job_id(job_id: str) -> uuid.UUID:
+    """A job id is a flow run UUID; anything else is refused before Prefect is asked."""
+    try:
+        return uuid.UUID(str(job_id))
+    except ValueError as exc:
+        raise InvalidJobId(f"{job_id!r} is not a job id (a UUID)") from exc
+
+
+async def _owned_run(
+    client: PrefectClient | None, job_id: str, user_id: int | None, *, cached: bool = False
+) -> FlowRun:
+    """The run of `job_id`; another user's job is reported as unknown, never revealed."""
+    flow_run = await read_run(parse_job_id(job_id), client, cached=cached)
+    if flow_run is None:
+        raise JobNotFound(f"No job {job_id}.")
+    owner = tag_value(flow_run.tags, "user")
+    if tag_value(flow_run.tags, "type") is None or (user_id is not None and owner != str(user_id)):
+        raise JobNotFound(f"No job {job_id}.")
+    return flow_run
+
+
+async def _view(flow_run: FlowRun, engine: Engine | None) -> Job:
+    """The job shape; the database read of its outputs runs off the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(to_job, flow_run, engine=engine))
+
+
+async def get_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """The job `job_id` as its owner sees it; with `engine`, with its result and progress."""
+    # In the job API: batched, and answered from the kept run until an event names it.
+    with timed("run"):
+        flow_run = await _owned_run(None, job_id, user_id, cached=True)
+    with timed("outputs"):
+        return await _view(flow_run, engine)
+
+
+def _list_tags(user_id: int | None, job_type: str | None) -> list[str]:
+    tags = [] if user_id is None else [f"user:{user_id}"]
+    if job_type is not None:
+        if job_type not in JOB_TYPES:
+            raise InvalidInput(f"type must be one of {', '.join(JOB_TYPES)}, got {job_type!r}")
+        tags.append(f"type:{job_type}")
+    return tags
+
+
+async def list_jobs(
+    *,
+    user_id: int | None,
+    status: JobStatus | None = None,
+    job_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Job]:
+    """Jobs newest first (by scheduled start), filtered by status and type."""
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT}, got {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset must be 0 or more, got {offset}")
+    state_types = STATE_TYPES_BY_STATUS[status] if status is not None else None
+    flow_runs = job_filter(tags=_list_tags(user_id, job_type), state_types=state_types)
+    async with prefect_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=flow_runs,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=limit,
+            offset=offset,
+        )
+    return [to_job(run) for run in runs]
+
+
+async def site_job_history(site_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The site's jobs expected to start in [start, end), oldest first, as JSON records.
+
+    For the monthly report: a job belongs to the period it was scheduled in (its
+    expected start time, which the queue sets), since a run cancelled while queued has
+    no start or end time at all. A record is the job's public shape (`Job`, snake_case)
+    plus `expected_start_time`. Pages of `MAX_LIST_LIMIT` are read by id, a stable
+    order; Prefect's time bounds are inclusive, so a run at exactly `end` is left to the
+    next period here.
+    """
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    flow_runs = job_filter(
+        tags=[f"site:{site_id}"], expected_after=start, expected_before=end, top_level_only=True
+    )
+    runs: dict[str, FlowRun] = {}
+    offset = 0
+    async with prefect_client() as client:
+        while True:
+            page = await client.read_flow_runs(
+                flow_run_filter=flow_runs, sort=FlowRunSort.ID_DESC, limit=MAX_LIST_LIMIT,
+                offset=offset,
+            )  # fmt: skip
+            runs.update((str(run.id), run) for run in page)
+            if len(page) < MAX_LIST_LIMIT:
+                break
+            offset += MAX_LIST_LIMIT
+    in_period = sorted(
+        (run for run in runs.values() if run.expected_start_time and run.expected_start_time < end),
+        key=lambda run: (run.expected_start_time, str(run.id)),
+    )
+    return [
+        {
+            **to_job(run).model_dump(mode="json"),
+            "expected_start_time": iso_utc(run.expected_start_time),
+        }
+        for run in in_period
+    ]
+
+
+# --- stats -----------------------------------------------------------------------------
+
+
+async def get_stats(*, user_id: int | None) -> dict[str, Any]:
+    """Counts by status, overall and by type, counted by the Prefect API.
+
+    `avgDurationSeconds` of a type is the mean run time of its latest completed jobs
+    (up to `DURATION_SAMPLE`): Prefect counts runs but does not average them.
+    """
+    types = JOB_TYPES if user_id is None else ("crawl", "analysis")
+    async with prefect_client() as client:
+        by_type = dict(
+            zip(
+                types,
+                await asyncio.gather(*(_type_stats(client, user_id, t) for t in types)),
+                strict=True,
+            )
+        )
+    totals = {key: sum(stats[key] for stats in by_type.values()) for key in _COUNT_KEYS}
+    return {**totals, "byType": by_type}
+
+
+_COUNT_KEYS = ("pending", "processing", "completed", "failed", "cancelled", "total")
+
+
+async def _type_stats(client: PrefectClient, user_id: int | None, job_type: str) -> dict[str, Any]:
+    tags = _list_tags(user_id, job_type)
+    counts = await asyncio.gather(
+        *(
+            client.count_flow_runs(
+                flow_run_filter=job_filter(tags=tags, state_types=STATE_TYPES_BY_STATUS[status])
+            )
+            for status in JobStatus
+        )
+    )
+    stats: dict[str, Any] = {
+        status.value.lower(): count for status, count in zip(JobStatus, counts, strict=True)
+    }
+    stats["total"] = sum(counts)
+    stats["avgDurationSeconds"] = await _average_duration(client, tags)
+    return stats
+
+
+async def _average_duration(client: PrefectClient, tags: list[str]) -> float | None:
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    runs = await client.read_flow_runs(
+        flow_run_filter=job_filter(tags=tags, state_types=["COMPLETED"]),
+        sort=FlowRunSort.END_TIME_DESC,
+        limit=DURATION_SAMPLE,
+    )
+    durations = [run.total_run_time.total_seconds() for run in runs]
+    return round(sum(durations) / len(durations), 3) if durations else None
+
+
+# --- cancel and retry ------------------------------------------------------------------
+
+
+async def cancel_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """PENDING → CANCELLED at once; PROCESSING → stopped by its worker, then CANCELLED."""
+    from prefect.states import Cancelled, Cancelling
+
+    async with prefect_client() as client:
+        flow_run = await _owned_run(client, job_id, user_id)
+        state_type = flow_run.state_type.value if flow_run.state_type else None
+        status = status_of(flow_run)
+        if status not in ACTIVE_STATUSES:
+            raise StateConflict(f"Job {job_id} is {status.value}: only a pending or "
+                                "running job can be cancelled.")  # fmt: skip
+        if state_type != "CANCELLING":
+            # A scheduled (or crashed) run has no process to stop: Prefect refuses
+            # Cancelling for it.
+            waiting = state_type in ("SCHEDULED", "CRASHED")
+            state = Cancelled if waiting else Cancelling
+            await client.set_flow_run_state(flow_run.id, state(message="Cancelled by the user"))
+            forget_runs([flow_run.id])
+        flow_run = await client.read_flow_run(flow_run.id)
+    return await _view(flow_run, engine)
+
+
+async def retry_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:
+    """Run a FAILED or CANCELLED job again, as the same run (`attempts` grows).
+
+    This is Prefect's own manual retry (`prefect flow-run retry`): the run is forced
+    back to Scheduled, and a worker picks it up again.
+    """
+    from prefect.states import Scheduled
+
+    async with prefect_client() as client:
+        flow_run = await _owned_run(client, job_id, user_id)
+        status = status_of(flow_run)
+        if status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise StateConflict(f"Job {job_id} is {status.value}: only a failed or "
+                                "cancelled job can be retried.")  # fmt: skip
+        await client.set_flow_run_state(
+            flow_run.id, Scheduled(message="Retried by the user"), force=True
+        )
+        forget_runs([flow_run.id])
+        flow_run = await client.read_flow_run(flow_run.id)
+    return await _view(flow_run, engine)
+
+
+# --- cleanup ---------------------------------------------------------------------------
+
+
+async def delete_finished_jobs(ended_before: datetime) -> list[str]:
+    """Delete our top-level finished runs that ended before `ended_before`; return ids.
+
+    The same selection as Prefect's db-vacuum service, restricted to runs tagged
+    `seology`, so that other projects sharing the server are never touched.
+    """
+    flow_runs = job_filter(
+        state_types=TERMINAL_STATE_TYPES, ended_before=ended_before, top_level_only=True
+    )
+    async with prefect_client() as client:
+        deleted = await bulk_delete(client, flow_runs)
+    forget_runs(deleted)
+    return deleted
+
+
+async def cleanup(days_old: int, *, engine: Engine | None = None) -> int:
+    """Delete finished jobs older than `days_old` days, and the outputs nobody needs now.
+
+    Outputs of deleted jobs go too, except each site's latest crawl (its pages and issues
+    are what the site's reports and analyses read). Returns the number of jobs deleted.
+    """
+    if days_old < 1:
+        raise InvalidInput(f"daysOld must be at least 1, got {days_old}")
+    deleted = await delete_finished_jobs(datetime.now(UTC) - timedelta(days=days_old))
+    if engine is not None and deleted:
+        from seology.store.job_outputs import delete_outputs
+
+        await anyio.to_thread.run_sync(functools.partial(delete_outputs, engine, deleted))
+    return len(deleted)

@@ -11,10 +11,10 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from seology.analysis.model import SiteAnalysis
 from seology.api.deps import Caller, CallerDep, SessionDep
 from seology.api.routes.sites import NOT_FOUND, SiteId
-from seology.api.schemas import ERROR_RESPONSES, ApiModel, Timestamp
+from seology.api.schemas.analysis import AnalysisEnvelope, AnalysisOut
+from seology.api.schemas.common import ERROR_RESPONSES
 from seology.core.errors import NotFound
 from seology.store import sites
 from seology.store.models import Analysis, Site
@@ -24,53 +24,6 @@ router = APIRouter(prefix="/api/sites", tags=["analysis"], responses=ERROR_RESPO
 
 class AnalysisNotFound(NotFound):
     """The site has no analysis yet: enqueue one with POST /api/jobs/analysis."""
-
-
-class AnalysisUsageOut(ApiModel):
-    """Tokens of every answer billed, and the cost estimated from list prices (USD)."""
-
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    cost_usd: float
-
-
-class AnalysisOut(ApiModel):
-    id: int
-    job_id: str
-    site_id: int
-    crawl_id: int | None
-    engine: str
-    model: str | None
-    created_at: Timestamp
-    usage: AnalysisUsageOut
-    plan: SiteAnalysis
-
-    @classmethod
-    def of(cls, row: Analysis) -> AnalysisOut:
-        """The public view of an `Analysis` row; its plan validated as a `SiteAnalysis`."""
-        return cls(
-            id=row.id,
-            job_id=row.flow_run_id,
-            site_id=row.site_id,
-            crawl_id=row.crawl_id,
-            engine=row.engine,
-            model=row.model,
-            created_at=row.created_at,
-            usage=AnalysisUsageOut(
-                input_tokens=row.input_tokens,
-                output_tokens=row.output_tokens,
-                cache_read_tokens=row.cache_read_tokens,
-                cache_write_tokens=row.cache_write_tokens,
-                cost_usd=row.cost_usd,
-            ),
-            plan=SiteAnalysis.model_validate(row.result),
-        )
-
-
-class AnalysisEnvelope(ApiModel):
-    analysis: AnalysisOut
 
 
 @router.get("/{site_id}/analysis", response_model=AnalysisEnvelope, responses=NOT_FOUND)

@@ -14,18 +14,18 @@ import io
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seology.api.deps import Caller, CallerDep, SessionDep
-from seology.api.schemas import (
+from seology.api.schemas.audit import CheckCount, CrawlReport, IssueOut, SiteIssues
+from seology.api.schemas.common import (
     ERROR_RESPONSES,
-    ApiModel,
-    ErrorBody,
+    NOT_FOUND,
     JobId,
-    Timestamp,
+    SiteId,
     error_responses,
 )
 from seology.audit.registry import CHECKS
@@ -36,53 +36,12 @@ from seology.store.models import Crawl, Issue
 
 router = APIRouter(prefix="/api", tags=["audit"], responses=ERROR_RESPONSES)
 
-SiteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The site's id")]
 SeverityParam = Annotated[
     Literal["error", "warning", "notice"] | None, Query(description="Only this severity")
 ]
 CheckParam = Annotated[str | None, Query(max_length=80, description="Only this check id")]
-NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown, or another user's"}}
 CSV_COLUMNS = ("check_id", "severity", "url", "detail")
 MAX_ISSUES = 50_000
-
-
-class IssueOut(ApiModel):
-    check_id: str
-    severity: str
-    url: str
-    detail: dict[str, Any]
-
-
-class CheckCount(ApiModel):
-    check_id: str
-    severity: str
-    count: int
-    summary: str
-    fix: str
-
-
-class SiteIssues(ApiModel):
-    site_id: int
-    crawl_id: int
-    job_id: str
-    finished_at: Timestamp | None
-    health_score: float | None
-    total: int
-    issues: list[IssueOut]
-
-
-class CrawlReport(ApiModel):
-    job_id: str
-    crawl_id: int
-    site_id: int
-    start_url: str
-    status: str
-    started_at: Timestamp
-    finished_at: Timestamp | None
-    health_score: float | None
-    summary: dict[str, Any]
-    checks: list[CheckCount]
-    issues: list[IssueOut]
 
 
 @router.get(

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from seology.api.schemas import Health
+from seology.api.schemas.health import Health
 from seology.jobs import queue
 from seology.store.engine import ping as ping_database
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
-from seology.api.schemas import JobEnvelope, JobId, JobList, JobStats, error_responses
-from seology.core.job_model import Job, JobStatus, status_url
+from seology.api.schemas.common import JobId, error_responses
+from seology.api.schemas.jobs import (
+    AnalysisRequest,
+    Cleanup,
+    CleanupRequest,
+    CrawlRequest,
+    EnqueueResponse,
+    JobEnvelope,
+    JobList,
+    JobStats,
+)
+from seology.core.job_model import JobStatus, status_url
 from seology.core.timing import timed
 from seology.jobs import queue
 from seology.store import sites
@@ -34,32 +42,9 @@ IdempotencyKey = Annotated[
         description="The same key from the same user returns the same job.",
     ),
 ]
-MAX_PAGES_LIMIT = 10_000
 #: The answers of an operation on one job, besides 200 and the router's.
 ONE_JOB = error_responses(404)
 CHANGE_JOB = error_responses(404, 409)
-
-
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-class CrawlRequest(_CamelModel):
-    site_id: int = Field(ge=1)
-    max_pages: int = Field(10, ge=1, le=MAX_PAGES_LIMIT)
-    priority: int = Field(5, ge=1, le=10)
-
-
-class AnalysisRequest(_CamelModel):
-    site_id: int = Field(ge=1)
-    priority: int = Field(5, ge=1, le=10)
-
-
-class EnqueueResponse(_CamelModel):
-    success: bool = True
-    job_id: str
-    status_url: str
-    deduplicated: bool = False
 
 
 #: An enqueue answers 200 instead of 202 when it returns a job that already exists.
@@ -97,16 +82,15 @@ async def _own_site(session: Session, user: TokenOwner, site_id: int) -> Site:
         return await run_in_threadpool(read)
 
 
-def _enqueued(answer: queue.Enqueued, response: Response) -> dict[str, Any]:
+def _enqueued(answer: queue.Enqueued, response: Response) -> EnqueueResponse:
     """202 for a new job; 200 when an existing job is returned instead."""
     if answer.deduplicated:
         response.status_code = 200
-    body = EnqueueResponse(
+    return EnqueueResponse(
         job_id=answer.job_id,
         status_url=status_url(answer.job_id),
         deduplicated=answer.deduplicated,
     )
-    return body.model_dump(by_alias=True)
 
 
 @router.post("/crawl", **ENQUEUE_ROUTE)
@@ -116,7 +100,7 @@ async def enqueue_crawl(
     session: SessionDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> EnqueueResponse:
     """Queue a crawl of one of your sites; poll `statusUrl` for its progress."""
     site = await _own_site(session, user, body.site_id)
     with timed("prefect"):
@@ -137,7 +121,7 @@ async def enqueue_analysis(
     session: SessionDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> EnqueueResponse:
     """Queue an analysis of your site's latest crawl."""
     site = await _own_site(session, user, body.site_id)
     with timed("prefect"):
@@ -147,11 +131,7 @@ async def enqueue_analysis(
     return _enqueued(answer, response)
 
 
-def _job_body(job: Job) -> dict[str, Any]:
-    return {"job": job.model_dump(by_alias=True, mode="json")}
-
-
-@router.get("", responses={200: {"model": JobList}})
+@router.get("", response_model=JobList)
 async def list_jobs(
     caller: CallerDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
@@ -161,43 +141,39 @@ async def list_jobs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=queue.MAX_LIST_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> JobList:
     """Your jobs, newest first (the admin secret lists everyone's)."""
     jobs = await queue.list_jobs(
         user_id=caller.user_id, status=status, job_type=job_type, limit=limit, offset=offset
     )
-    return {"jobs": [job.model_dump(by_alias=True, mode="json") for job in jobs]}
+    return JobList(jobs=jobs)
 
 
-@router.get("/stats", responses={200: {"model": JobStats}})
-async def job_stats(caller: CallerDep) -> dict[str, Any]:
+@router.get("/stats", response_model=JobStats)
+async def job_stats(caller: CallerDep) -> JobStats:
     """Counts by status and type, with average durations; global with the admin secret."""
-    return await queue.get_stats(user_id=caller.user_id)
+    return JobStats.model_validate(await queue.get_stats(user_id=caller.user_id))
 
 
-@router.get("/{job_id}/status", responses={200: {"model": JobEnvelope}, **ONE_JOB})
-async def job_status(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{job_id}/status", response_model=JobEnvelope, responses=ONE_JOB)
+async def job_status(job_id: JobId, caller: CallerDep, engine: EngineDep) -> JobEnvelope:
     """The job: status, attempts, progress, and its result or error once it has ended."""
-    return _job_body(await queue.get_job(job_id, user_id=caller.user_id, engine=engine))
+    return JobEnvelope(job=await queue.get_job(job_id, user_id=caller.user_id, engine=engine))
 
 
-@router.post("/{job_id}/cancel", responses={200: {"model": JobEnvelope}, **CHANGE_JOB})
-async def cancel_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.post("/{job_id}/cancel", response_model=JobEnvelope, responses=CHANGE_JOB)
+async def cancel_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> JobEnvelope:
     """Cancel a pending job at once, or stop a running one (409 once it has ended)."""
-    return _job_body(await queue.cancel_job(job_id, user_id=caller.user_id, engine=engine))
+    return JobEnvelope(job=await queue.cancel_job(job_id, user_id=caller.user_id, engine=engine))
 
 
-@router.post("/{job_id}/retry", responses={200: {"model": JobEnvelope}, **CHANGE_JOB})
-async def retry_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.post("/{job_id}/retry", response_model=JobEnvelope, responses=CHANGE_JOB)
+async def retry_job(job_id: JobId, caller: CallerDep, engine: EngineDep) -> JobEnvelope:
     """Run a failed or cancelled job again, as the same job (409 otherwise)."""
-    return _job_body(await queue.retry_job(job_id, user_id=caller.user_id, engine=engine))
+    return JobEnvelope(job=await queue.retry_job(job_id, user_id=caller.user_id, engine=engine))
 
 
-class CleanupRequest(_CamelModel):
-    days_old: int = Field(ge=1, le=36_500, description="Delete finished jobs older than this.")
-
-
-@router.post("/cleanup", responses=error_responses(400, 403))
-async def cleanup(body: CleanupRequest, _admin: AdminDep, engine: EngineDep) -> dict[str, int]:
+@router.post("/cleanup", response_model=Cleanup, responses=error_responses(400, 403))
+async def cleanup(body: CleanupRequest, _admin: AdminDep, engine: EngineDep) -> Cleanup:
     """Delete finished jobs older than `daysOld` days and their outputs (admin only)."""
-    return {"deleted": await queue.cleanup(body.days_old, engine=engine)}
+    return Cleanup(deleted=await queue.cleanup(body.days_old, engine=engine))

@@ -12,53 +12,24 @@ every one; anything else is a 404, the same as an unknown id, so ids cannot be p
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seology.api.deps import Caller, CallerDep, SessionDep
-from seology.api.schemas import ERROR_RESPONSES, ApiModel, ErrorBody, Timestamp
+from seology.api.schemas.common import ERROR_RESPONSES, NOT_FOUND, RowId
+from seology.api.schemas.reports import ChangesOut, ReportEnvelope, ReportList, ReportOut
 from seology.core.errors import NotFound
 from seology.store import sites
 from seology.store.models import Crawl, CrawlChange, Report
 
 router = APIRouter(prefix="/api", tags=["monitoring"], responses=ERROR_RESPONSES)
 
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown, or another user's"}}
 SVG_RESPONSE = {200: {"content": {"image/svg+xml": {}}, "description": "The chart"}}
 CHART_KEY = "chartSvg"
 MAX_REPORTS = 120
-
-
-class ChangesOut(ApiModel):
-    site_id: int
-    crawl_id: int
-    job_id: str
-    finished_at: Timestamp | None
-    previous_crawl_id: int | None
-    created_at: Timestamp
-    changes: dict[str, Any]
-
-
-class ReportOut(ApiModel):
-    id: int
-    site_id: int
-    period: str
-    job_id: str | None
-    created_at: Timestamp
-    chart_url: str | None
-    data: dict[str, Any]
-
-
-class ReportList(ApiModel):
-    reports: list[ReportOut]
-
-
-class ReportEnvelope(ApiModel):
-    report: ReportOut
 
 
 @router.get("/sites/{site_id}/changes", response_model=ChangesOut, responses=NOT_FOUND)

@@ -7,22 +7,12 @@ same as an unknown id, so ids cannot be probed.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from seology.api.deps import Caller, CallerDep, CurrentUser, SessionDep
-from seology.api.schemas import (
-    ERROR_RESPONSES,
-    ErrorBody,
-    SiteCreate,
-    SiteEnvelope,
-    SiteList,
-    SiteOut,
-    SiteUpdate,
-    error_responses,
-)
+from seology.api.schemas.common import ERROR_RESPONSES, ErrorBody, SiteId, error_responses
+from seology.api.schemas.sites import SiteCreate, SiteEnvelope, SiteList, SiteOut, SiteUpdate
 from seology.store import sites
 from seology.store.models import Site
 
@@ -30,8 +20,6 @@ router = APIRouter(
     prefix="/api/sites", tags=["sites"], responses={**ERROR_RESPONSES, **error_responses(503)}
 )
 
-# Our ids are 32-bit integers (PostgreSQL `integer`): anything else is malformed (422).
-SiteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The site's id")]
 NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown site, or another user's"}}
 
 

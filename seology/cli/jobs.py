@@ -12,7 +12,6 @@ prints the API's JSON body and nothing else on stdout. Failures print one line,
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -21,37 +20,16 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.json import JSON
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from seology.cli import render
 from seology.cli.api_client import JobApiClient
+from seology.cli.render import console, err_console
 from seology.core.errors import AuthenticationFailed, SeologyError
 from seology.core.job_model import TERMINAL_STATUSES, JobStatus
 from seology.core.settings import load_settings
 
-PIPED_WIDTH = 200
-
-
-def _stdout_console() -> Console:
-    """Rich's console, at full row width when piped (rich would squeeze rows into 80)."""
-    piped = not Console().is_terminal and "COLUMNS" not in os.environ
-    return Console(highlight=False, width=PIPED_WIDTH if piped else None)
-
-
-console = _stdout_console()
-err_console = Console(stderr=True, highlight=False)
-
 POLL_SECONDS = 0.5
-STATUS_STYLES = {
-    "PENDING": "yellow",
-    "PROCESSING": "cyan",
-    "COMPLETED": "green",
-    "FAILED": "red",
-    "CANCELLED": "magenta",
-}
 NO_BEARER = (
     "No API token: pass --token or set SEOLOGY_TOKEN "
     "(`seology users create NAME` prints one; the admin secret sees every job)."
@@ -152,11 +130,11 @@ def list_jobs(
             offset=offset,
         )
     if as_json:
-        _print_json({"jobs": jobs})
+        render.print_json({"jobs": jobs})
     elif not jobs:
         console.print("No jobs.")
     else:
-        console.print(_jobs_table(jobs))
+        console.print(render.jobs_table(jobs))
 
 
 def show_job(
@@ -165,7 +143,7 @@ def show_job(
     """Show one job: status, progress, attempts, and its result or error."""
     with _api(api_url, token) as api:
         job = api.get_job(job_id)
-    _print_job(job, as_json=as_json)
+    render.print_job(job, as_json=as_json)
 
 
 def stats(api_url: ApiUrl = None, token: Token = None, as_json: AsJson = False) -> None:
@@ -173,9 +151,9 @@ def stats(api_url: ApiUrl = None, token: Token = None, as_json: AsJson = False) 
     with _api(api_url, token) as api:
         counts = api.get_stats()
     if as_json:
-        _print_json(counts)
+        render.print_json(counts)
     else:
-        console.print(_stats_table(counts))
+        console.print(render.stats_table(counts))
 
 
 def cancel(
@@ -185,11 +163,11 @@ def cancel(
     with _api(api_url, token) as api:
         job = api.cancel_job(job_id)
     if as_json:
-        _print_json({"job": job})
+        render.print_json({"job": job})
     elif job["status"] == JobStatus.PROCESSING:
         console.print(f"Job {job_id} is being stopped by its worker; it ends CANCELLED.")
     else:
-        console.print(f"Job {job_id}: {_status(job['status'])}")
+        console.print(f"Job {job_id}: {render.status(job['status'])}")
 
 
 def retry(
@@ -199,9 +177,9 @@ def retry(
     with _api(api_url, token) as api:
         job = api.retry_job(job_id)
     if as_json:
-        _print_json({"job": job})
+        render.print_json({"job": job})
     else:
-        console.print(f"Job {job_id} is queued again ({_status(job['status'])}).")
+        console.print(f"Job {job_id} is queued again ({render.status(job['status'])}).")
 
 
 def cleanup(
@@ -219,7 +197,7 @@ def cleanup(
     with _api(api_url, token, admin=True) as api:
         deleted = api.cleanup(days_old)
     if as_json:
-        _print_json({"deleted": deleted})
+        render.print_json({"deleted": deleted})
     else:
         console.print(f"Deleted {deleted} finished job(s) older than {days_old} day(s).")
 
@@ -278,7 +256,7 @@ def _after_enqueue(
     if wait:
         _finish(_follow(api, job_id), as_json=as_json)
     elif as_json:
-        _print_json(answer)
+        render.print_json(answer)
     else:
         verb = "Already queued" if answer.get("deduplicated") else "Queued"
         console.print(f"{verb}: {kind} job {job_id}\nFollow it with: seology job {job_id}")
@@ -341,110 +319,8 @@ def _status_lines(job_id: str) -> Callable[[dict[str, Any]], None]:
 
 def _finish(job: dict[str, Any], *, as_json: bool) -> None:
     """Print the ended job; exit 1 with its error unless it COMPLETED."""
-    _print_job(job, as_json=as_json)
+    render.print_job(job, as_json=as_json)
     if job["status"] != JobStatus.COMPLETED:
         reason = job.get("error") or "no error message"
         typer.echo(f"Error: job {job['id']} {job['status']}: {reason}", err=True)
         raise typer.Exit(1)
-
-
-# --- printing ----------------------------------------------------------------------------
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _print_job(job: dict[str, Any], *, as_json: bool) -> None:
-    if as_json:
-        _print_json({"job": job})
-        return
-    console.print(_job_table(job))
-    if job.get("result") is not None:
-        console.print("Result:")
-        console.print(JSON.from_data(job["result"]))
-
-
-def _status(status: str) -> str:
-    return f"[{STATUS_STYLES.get(status, 'default')}]{status}[/]"
-
-
-def _when(value: str | None, *, seconds: bool = True) -> str:
-    """`2026-01-31 23:59:59` from the API's ISO time (UTC), `-` for none."""
-    return value[: 19 if seconds else 16].replace("T", " ") if value else "-"
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} s"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}%"
-
-
-def _state_note(job: dict[str, Any]) -> str:
-    """Prefect's state name when it says more than the status (Late, AwaitingRetry…)."""
-    name = job.get("stateName")
-    return f" ({name})" if name and name.upper() != job["status"] else ""
-
-
-def _job_table(job: dict[str, Any]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
-    rows = [
-        ("Job", job["id"]),
-        ("Type", job.get("type") or "-"),
-        ("Status", _status(job["status"]) + _state_note(job)),
-        ("Progress", _percent(job.get("progress"))),
-        ("Priority", str(job.get("priority") or "-")),
-        ("Attempts", str(job.get("attempts", 0))),
-        ("Site", str(job.get("siteId") or "-")),
-        ("Created (UTC)", _when(job.get("createdAt"))),
-        ("Started (UTC)", _when(job.get("startedAt"))),
-        ("Completed (UTC)", _when(job.get("completedAt"))),
-        ("Duration", _seconds(job.get("durationSeconds"))),
-    ]
-    if job.get("error"):
-        rows.append(("Error", f"[red]{escape(job['error'])}[/]"))
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
-
-
-def _jobs_table(jobs: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
-    table.add_column("ID", no_wrap=True, min_width=36)
-    for name in ("TYPE", "STATUS", "PRI", "SITE", "DONE", "CREATED UTC", "DURATION"):
-        table.add_column(name, no_wrap=True)
-    for job in jobs:
-        table.add_row(
-            job["id"],
-            job.get("type") or "-",
-            _status(job["status"]),
-            str(job.get("priority") or "-"),
-            str(job.get("siteId") or "-"),
-            _percent(job.get("progress")),
-            _when(job.get("createdAt"), seconds=False),
-            _seconds(job.get("durationSeconds")),
-        )
-    return table
-
-
-STATS_COLUMNS = ("pending", "processing", "completed", "failed", "cancelled", "total")
-
-
-def _stats_table(counts: dict[str, Any]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("TYPE")
-    for name in STATS_COLUMNS:
-        table.add_column(name.upper(), justify="right")
-    table.add_column("AVG DURATION", justify="right")
-    for job_type, row in counts.get("byType", {}).items():
-        table.add_row(job_type, *_counts(row), _seconds(row.get("avgDurationSeconds")))
-    table.add_row("[bold]all[/]", *_counts(counts), "", end_section=True)
-    return table
-
-
-def _counts(row: dict[str, Any]) -> list[str]:
-    return [str(row.get(name, 0)) for name in STATS_COLUMNS]

@@ -46,8 +46,10 @@ async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[st
     except Exception as exc:
         record_failure(crawl_id, f"{type(exc).__name__}: {exc}")
         raise
-    summary = finish_crawl(crawl_id, outcome)
-    summary |= audit_crawl(crawl_id, outcome)
+    # The crawl's summary lives in its row: each step adds its part there, and the
+    # last one returns the whole, which is the job's result.
+    finish_crawl(crawl_id, outcome)
+    audit_crawl(crawl_id, outcome)
     summary = record_changes(crawl_id, compare_with_previous(crawl_id))
     publish_crawl_summary(site, summary)
     return summary

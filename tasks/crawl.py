@@ -138,5 +138,6 @@ def record_failure(crawl_id: int, error: str) -> None:
 
 @task(name="record-changes", **RETRY_OPTIONS)
 def record_changes(crawl_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Put the change summary into the crawl's summary, where the job's result is read."""
+    """Put the change summary into the crawl's stored summary; return the whole summary
+    (crawl, audit and changes), which is the job's result."""
     return storage.merge_summary(flow_engine(), crawl_id=crawl_id, extra={"changes": changes})

@@ -9,7 +9,7 @@ noscript, template, nav, header, footer), images, links with anchor text and rel
 JSON-LD (parsed) and Open Graph, with parsel, Scrapy's selector library.
 
 By default the spider keeps its own seen-set and skips known URLs before building a
-Request (PERFORMANCE.md: 134–138 pages/s against 97 for the idiomatic spider, whose
+Request (docs/performance.md: 134–138 pages/s against 97 for the idiomatic spider, whose
 duplicate links each cost a Request and a fingerprint before the dupefilter drops it):
 the faster Scrapy is the bar. `--idiomatic` follows every link with `response.follow`.
 """

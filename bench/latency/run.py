@@ -10,7 +10,7 @@ after the previous one ended. For each job it records the Prefect run's `created
 it and it imported the flow: what a user waits for) and the client's view (the POST,
 then polls every 50 ms until the job is PROCESSING or later). Prints p50/p95 against
 the targets (p50 ≤ 2.5 s, p95 ≤ 4 s) and Prefect's defaults (p50 7.8 s / p95 13.5 s,
-PERFORMANCE.md). `--env KEY=VALUE` passes settings to the stack, to compare tunings.
+docs/performance.md). `--env KEY=VALUE` passes settings to the stack, to compare tunings.
 Figures are printed, never asserted; quote them with the load average.
 """
 

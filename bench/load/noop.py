@@ -5,8 +5,8 @@
     .venv/bin/python -m bench.load.noop --runs 100 --tasks 8  # what a task run costs
 
 Issue 8's throughput target (60 a minute with 3 workers on PostgreSQL) is about
-no-op-sized jobs; PERFORMANCE.md measured Prefect's process worker at 37 a minute on
-SQLite and 32 on PostgreSQL. Starts `seology up --postgres URL --workers N`, deploys the
+no-op-sized jobs; Prefect's own process worker does 37 a minute on SQLite and 32 on
+PostgreSQL (docs/performance.md). Starts `seology up --postgres URL --workers N`, deploys the
 flow below into the `seology` pool, creates every run at once through the Prefect API,
 waits for all to end, and prints runs per minute (first created → last ended) and
 whether each run COMPLETED once, and the CPU-seconds each kind of process spent per run.

@@ -1,6 +1,6 @@
 """The offline analysis engine: SEO rules over a crawl's pages, no AI, no network.
 
-Each rule is data (`PageRule`, `DuplicateRule`): a check id from SEO_CHECKS.md, a
+Each rule is data (`PageRule`, `DuplicateRule`): a check id from docs/audit-checks.md, a
 severity, an impact from 1 to 10, a fix, and a predicate over `PageFacts`. The engine
 applies every rule, ranks what fired by impact and reach, and writes deterministic
 rewrites of titles and meta descriptions from each page's own H1, title, headings and

@@ -93,8 +93,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _build_route_table(app: FastAPI) -> None:
     """Build the routes now, in each API process, instead of on its first requests.
 
-    FastAPI builds each included router's routes when a request first reaches it (~40 ms
-    of CPU for this app here, paid by the first status polls after a start). Matching a
+    FastAPI builds each included router's routes when a request first reaches it, a cost
+    the first status polls after a start would pay (docs/performance.md). Matching a
     path that no route has reaches every router.
     """
     scope = {"type": "http", "method": "GET", "path": "/-", "root_path": "", "headers": []}

@@ -1,4 +1,4 @@
-"""The SEO audit: every check of SEO_CHECKS.md over a crawl's page records.
+"""The SEO audit: every check of docs/audit-checks.md over a crawl's page records.
 
     result = run_audit(records, outcome, AuditConfig.from_settings(get_settings()))
     result.issues, result.health_score, result.by_check

@@ -1,4 +1,4 @@
-"""Section 5 of SEO_CHECKS.md: canonicals (Lighthouse's rules where they are stricter)."""
+"""Section 5 of docs/audit-checks.md: canonicals (Lighthouse's rules where they are stricter)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit's thresholds: SEO_CHECKS.md defaults, each one a setting (`SEOLOGY_AUDIT_*`)."""
+"""The audit's thresholds: docs/audit-checks.md defaults, each one a setting (`SEOLOGY_AUDIT_*`)."""
 
 from __future__ import annotations
 

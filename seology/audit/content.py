@@ -1,4 +1,4 @@
-"""Section 3 of SEO_CHECKS.md: headings and content, per page (duplicates elsewhere).
+"""Section 3 of docs/audit-checks.md: headings and content, per page (duplicates elsewhere).
 
 `content.placeholder` reads the texts a record keeps (title, description, headings,
 link texts, image alts): the crawler keeps no body text, only its word count and hashes.

@@ -1,4 +1,4 @@
-"""Section 1 of SEO_CHECKS.md: HTTP answers, redirects, fetching, and link targets.
+"""Section 1 of docs/audit-checks.md: HTTP answers, redirects, fetching, and link targets.
 
 Link-target checks use the answers the crawl itself got: a target the crawl did not
 request (outside `max_pages`, or disallowed) is not judged.

@@ -1,4 +1,4 @@
-"""Section 4 of SEO_CHECKS.md: images (and, with resource checking on, broken ones)."""
+"""Section 4 of docs/audit-checks.md: images (and, with resource checking on, broken ones)."""
 
 from __future__ import annotations
 

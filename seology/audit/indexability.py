@@ -1,4 +1,4 @@
-"""Section 6 of SEO_CHECKS.md: indexability and robots directives."""
+"""Section 6 of docs/audit-checks.md: indexability and robots directives."""
 
 from __future__ import annotations
 

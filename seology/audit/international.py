@@ -1,4 +1,4 @@
-"""Section 9 of SEO_CHECKS.md: hreflang and the page language.
+"""Section 9 of docs/audit-checks.md: hreflang and the page language.
 
 Return links are checked between crawled pages only: "A lists B but crawled B does not
 list A". An alternate the crawl did not fetch is not judged.

@@ -1,4 +1,4 @@
-"""Section 7 of SEO_CHECKS.md: links and site structure.
+"""Section 7 of docs/audit-checks.md: links and site structure.
 
 Anchor rules follow Lighthouse: `non_descriptive_anchor` skips nofollow,
 `javascript:`, `mailto:` and same-page links; `uncrawlable_href` fails `javascript:`,

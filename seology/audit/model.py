@@ -1,6 +1,6 @@
 """The audit's output: issue records, and the result of one audit run.
 
-An issue is `{check_id, severity, url, detail}` (SEO_CHECKS.md): `detail` is plain
+An issue is `{check_id, severity, url, detail}` (docs/audit-checks.md): `detail` is plain
 JSON that says exactly what was found (the offending value, the link target, the
 robots.txt line), so that a report can show the evidence without the page.
 """

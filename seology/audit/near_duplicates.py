@@ -25,9 +25,9 @@ from seology.audit.index import SiteIndex
 from seology.audit.model import Detail
 
 if TYPE_CHECKING:
-    # numpy is imported by the functions that use it: at module level it cost ~0.25 s
-    # of the ~2 s CPU a crawl's flow-run process spends before its first line
-    # (bench/latency; DESIGN.md §8, import-light flow modules).
+    # numpy is imported by the functions that use it: at module level it would add to
+    # the CPU a crawl's flow-run process spends before its first line
+    # (docs/design.md §8, import-light flow modules; docs/performance.md).
     import numpy as np
 
 

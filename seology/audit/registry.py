@@ -1,4 +1,4 @@
-"""Every check of SEO_CHECKS.md: its id, severity, a one-line explanation and a fix.
+"""Every check of docs/audit-checks.md: its id, severity, a one-line explanation and a fix.
 
 The table is data, read by the audit (severity), the reports (explanation) and the
 analysis prompt (fix). Implementations register themselves against these ids in

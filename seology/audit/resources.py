@@ -1,6 +1,6 @@
 """Checks over resources the crawl itself does not fetch: external links (and images).
 
-Both are optional in SEO_CHECKS.md ("only when … checking is on"). They judge the
+Both are optional in docs/audit-checks.md ("only when … checking is on"). They judge the
 statuses handed to `run_audit(resource_status=…)`; with the setting off, or a URL not
 in that mapping, nothing is judged. `img.broken` lives in images.py.
 """

@@ -1,4 +1,4 @@
-"""Section 8 of SEO_CHECKS.md: sitemaps and robots.txt, from the crawl's outcome.
+"""Section 8 of docs/audit-checks.md: sitemaps and robots.txt, from the crawl's outcome.
 
 Site-level issues name the file they are about: the robots.txt URL, the sitemap's
 URL, or (for a missing sitemap) the crawl's start URL. Sitemap URLs are judged only

@@ -1,4 +1,4 @@
-"""Section 10 of SEO_CHECKS.md: mobile, HTML, structured data, social, security, URLs.
+"""Section 10 of docs/audit-checks.md: mobile, HTML, structured data, social, security, URLs.
 
 URL checks judge every crawled URL as requested (pages, redirects, files alike);
 `url.tracking_params` judges the raw hrefs of a page's internal links, since the

@@ -1,4 +1,4 @@
-"""Section 2 of SEO_CHECKS.md: titles and meta descriptions (duplicates in duplicates.py)."""
+"""Section 2 of docs/audit-checks.md: titles and meta descriptions (duplicates in duplicates.py)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
         job_id = api.enqueue_crawl(site_id=1, max_pages=10)["jobId"]
         print(api.get_job(job_id)["status"])
 
-It speaks the HTTP contract only (DESIGN.md §5) and never imports the server's code:
+It speaks the HTTP contract only (docs/design.md §5) and never imports the server's code:
 bodies come back as the plain JSON dicts the API sends (camelCase keys), so that what
 the CLI prints with `--json` is exactly what the server said.
 
@@ -111,7 +111,7 @@ class JobApiClient:
         return self._enqueue("/api/jobs/analysis", body, idempotency_key)
 
     def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job (DESIGN.md §4 shape): status, progress, and its result or error."""
+        """The job (docs/design.md §4 shape): status, progress, and its result or error."""
         return self._call("GET", f"/api/jobs/{job_id}/status")["job"]
 
     def list_jobs(

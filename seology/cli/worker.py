@@ -20,7 +20,8 @@ def worker(
     """Run flow runs of the pool until stopped (Ctrl-C or SIGTERM: runs are stopped too).
 
     Same as `prefect worker start --type process`, but each run starts as a fork of a
-    process that has already imported Prefect and the flows: about 3 s sooner.
+    process that has already imported Prefect and the flows, so it starts sooner
+    (docs/internals/worker.md).
     """
     from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
 

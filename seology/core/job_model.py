@@ -1,7 +1,7 @@
 """The public shape of a job, and how a Prefect flow run becomes one.
 
 A job is a flow run of one of our deployments. Its status is the flow run's state type
-mapped onto the five statuses of the original system (DESIGN.md §4); who owns it and
+mapped onto the five statuses of the original system (docs/design.md §4); who owns it and
 what it is are read from the run's tags (`user:<id>`, `site:<id>`, `type:<kind>`,
 `priority:<n>`), which the queue sets when it enqueues.
 """
@@ -25,7 +25,7 @@ class JobStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-#: Prefect state type → job status (DESIGN.md §4).
+#: Prefect state type → job status (docs/design.md §4).
 STATUS_BY_STATE_TYPE: dict[str, JobStatus] = {
     "SCHEDULED": JobStatus.PENDING,
     "PENDING": JobStatus.PENDING,

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     crawl_time_limit: Annotated[float, Field(gt=0)] = 1800.0
     crawl_max_pages_limit: Annotated[int, Field(ge=1)] = 10_000
 
-    # The audit's thresholds (SEO_CHECKS.md defaults; seology.audit.config.AuditConfig).
+    # The audit's thresholds (docs/audit-checks.md defaults; seology.audit.config.AuditConfig).
     audit_slow_response_ms: Annotated[float, Field(gt=0)] = 1000.0
     audit_max_html_bytes: Annotated[int, Field(ge=1024)] = 2 * 1024 * 1024
     audit_redirect_chain_min_hops: Annotated[int, Field(ge=2)] = 2

@@ -6,12 +6,12 @@ Order of work: SSRF-check the start URL (raise InvalidTargetURL), read robots.tx
 the sitemaps, then fetch URLs breadth-first from the start page (depth 0) and the
 sitemap URLs (depth 1) with `concurrency` requests in flight and at most
 `per_host_connections` per host (and up to `concurrency` more visits parsing). HTML is
-parsed in a process pool (parsing is the CPU cost; PERFORMANCE.md: 2× over parsing on
-the event loop). Records leave in batches through `on_batch`, so memory does not grow
-with the site. Every URL is checked against the seen-set before any request object
-exists, and robots.txt before it is queued; each URL is fetched at most once, redirect
-hops included (`fetched`), bar one race: a redirect reaching a URL whose own fetch has
-already started fetches it again (its record needs the final page).
+parsed in a process pool (parsing is the CPU cost, and the pool spreads it over every
+core: docs/performance.md). Records leave in batches through `on_batch`, so memory does
+not grow with the site. Every URL is checked against the seen-set before any request
+object exists, and robots.txt before it is queued; each URL is fetched at most once,
+redirect hops included (`fetched`), bar one race: a redirect reaching a URL whose own
+fetch has already started fetches it again (its record needs the final page).
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ class _Crawl:
         if not (result.is_html and result.body and is_internal(final, self.site)):
             return {}
         if self.pool is None:
-            # Imported here: bs4 and the parser (~4 MB, ~0.1 s) are not needed in the
+            # Imported here: bs4 and the parser are not needed in the
             # crawl process when the pool parses, which is always but in tests.
             from seology.crawler.parse import parse_page
 
@@ -308,9 +308,9 @@ class _Crawl:
                 await self.on_batch(batch)
 
 
-#: Crawls of fewer pages parse on the event loop: two fresh parser interpreters cost
-#: ~0.8 CPU-seconds to start, what parsing ~100 pages inline costs (~7 ms a page), and a
-#: small crawl gains nothing from the second core. Most monitoring crawls are small.
+#: Crawls of fewer pages parse on the event loop: starting two fresh parser interpreters
+#: costs about what parsing this many pages inline costs (docs/internals/crawler.md), and
+#: a small crawl gains nothing from the second core. Most monitoring crawls are small.
 POOL_MIN_PAGES = 100
 
 

@@ -140,8 +140,8 @@ class KnownSocketStream(httpcore.AsyncNetworkStream):
     httpcore's pool asks every idle connection whether the server closed it each time
     it assigns or releases a request (~35 times a page at 16 connections); the anyio
     stream answers by rebuilding its whole attribute table (getpeername included)
-    every time. Same answer (a zero-timeout poll of the socket), ~8× cheaper: the
-    crawl's main process spent ~12% of its CPU there.
+    every time. Same answer (a zero-timeout poll of the socket), far cheaper
+    (docs/performance.md).
     """
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
@@ -186,7 +186,7 @@ class SetCookieJar(CookieJar):
     """A cookie jar that looks at a response only when it sets a cookie.
 
     httpx hands every response to the jar, which first copies all its headers into an
-    `email.message.Message` (~0.4 ms a page) to look for `Set-Cookie`/`Set-Cookie2`.
+    `email.message.Message` to look for `Set-Cookie`/`Set-Cookie2`.
     Without either header the stdlib jar would store nothing, so skipping is exact.
     """
 

@@ -4,11 +4,11 @@
 fingerprints differ in few bits, e.g. ≤ 6 of 64 for ≥ 90% similar text). Features are
 word 3-shingles; word hashes are computed once per distinct word.
 
-No numpy: importing it costs ~18 MB in every process that parses (the parser
+No numpy: importing it costs memory in every process that parses (the parser
 processes and the crawl process). The work is done on Python ints instead, each
 holding one byte of every feature (a "column"), so each step is one C-level operation
-over the whole page rather than one per word: 0.66 ms for 4,600 words against 0.71 for
-the numpy version it replaced, and the same bits (tests/unit/crawler/test_fingerprint.py).
+over the whole page rather than one per word: as fast as the numpy version it replaced
+(docs/internals/crawler.md), and the same bits (tests/unit/crawler/test_fingerprint.py).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def simhash(normalised: str) -> str:
 def identity(text: str) -> tuple[int, str, str]:
     """Word count, `text_hash` and `simhash` of the normalised `text`, splitting it once.
 
-    A 40 KB page has ~4,700 words: each `split` of them costs ~0.3 ms, and normalising,
-    counting and hashing separately split three times.
+    A page has thousands of words and each `split` of them costs; normalising,
+    counting and hashing separately would split three times.
     """
     words = text.lower().split()
     return len(words), text_hash(" ".join(words)), simhash_words(words)
@@ -70,8 +70,8 @@ def simhash_words(words: list[str]) -> str:
 
 
 # Word → its 8-byte big-endian hash, shared by the pages a parser process sees (a site
-# reuses its vocabulary); emptied when it grows past _WORD_CACHE_LIMIT. At the limit it
-# holds ~6 MB; a miss costs ~1 µs, so a bigger cache buys little and costs memory.
+# reuses its vocabulary); emptied when it grows past _WORD_CACHE_LIMIT. A miss is cheap,
+# so a bigger cache buys little and costs memory (docs/internals/crawler.md).
 _WORD_CACHE: dict[str, bytes] = {}
 _WORD_CACHE_LIMIT = 50_000
 
@@ -79,7 +79,7 @@ _WORD_CACHE_LIMIT = 50_000
 def _word_hashes(words: list[str]) -> bytes:
     """The words' hashes, 8 big-endian bytes each, in order.
 
-    `itemgetter(*words)` looks all words up in one C call: ~35% cheaper than
+    `itemgetter(*words)` looks all words up in one C call: cheaper than
     `map(cache.__getitem__, words)` (no iterator step per word).
     """
     cache = _WORD_CACHE

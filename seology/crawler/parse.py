@@ -3,7 +3,7 @@
 Runs in the parser process pool, so it takes bytes/str and returns a dict of plain
 values (no soup objects, no pydantic models) that pickles cheaply. Two paths, one
 answer: `parse_html` builds the full BeautifulSoup tree (the plain reading of every
-field, the reference); `parse_html_fast` (what the crawler runs, ~2.5× cheaper) builds a
+field, the reference); `parse_html_fast` (what the crawler runs, far cheaper) builds a
 strained soup plus an lxml text pass (`strained.py`) and must give the identical dict
 (tests/unit/crawler/test_fast_parse.py). Pages are untrusted:
 malformed markup, binary served as text/html and lying charsets must all yield a
@@ -91,7 +91,7 @@ def init_worker() -> None:
     default thresholds the collector runs mid-parse, scans the live tree and promotes
     it to older generations, which then cost more to scan. Freezing the imported
     modules and collecting the young generation once after each page, when the
-    whole soup is garbage, saves 0.5–1 ms a page (of ~6.5).
+    whole soup is garbage, saves part of every page's parse (docs/internals/crawler.md).
     """
     gc.freeze()
     gc.disable()
@@ -214,7 +214,7 @@ def _in_body(tag: Tag) -> bool:
 
 
 def _inside(tag: Tag, name: str) -> bool:
-    """`tag.find_parent(name) is not None` without building a SoupStrainer (~50 µs)."""
+    """`tag.find_parent(name) is not None` without building a SoupStrainer each call."""
     parent = tag.parent
     while parent is not None:
         if parent.name == name:
@@ -352,7 +352,7 @@ def _link_target(href: str, base: str, origin: str | None) -> str | None:
 
     A root-relative href ("/about") resolves the same against any page of the origin,
     and nav and footer links repeat on every page: normalising them once per parser
-    process saves ~20 µs a link (a page has 50–100 links).
+    process saves that work on most of a page's links.
     """
     if origin is not None and href.startswith("/") and not href.startswith("//"):
         return _root_relative_target(origin, href)
@@ -364,7 +364,7 @@ def _root_relative_target(origin: str, href: str) -> str | None:
     return normalize_url(href, origin)
 
 
-# `is_internal` splits the URL (~15 µs); a site's pages link the same targets over and over.
+# `is_internal` splits the URL; a site's pages link the same targets over and over.
 _is_internal = functools.lru_cache(maxsize=16384)(is_internal)
 
 

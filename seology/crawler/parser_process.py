@@ -3,9 +3,9 @@
     python -m seology.crawler.parser_process REQUESTS_FD REPLIES_FD
 
 `pool.ParserPool` starts it as a fresh interpreter that imports only the parser
-(~29 MB resident before its first page), not the crawl process's modules. Why not
+(docs/internals/crawler.md has its memory), not the crawl process's modules. Why not
 multiprocessing: its forkserver and spawn children run the parent's `__main__` module
-again before their target (in the benchmark the engine and Prefect, ~50 MB a worker;
+again before their target (in the benchmark the engine and Prefect;
 in a flow run whatever runs as `__main__`), and the forkserver and its resource
 tracker are two more processes.
 

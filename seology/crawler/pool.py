@@ -3,17 +3,17 @@
 Why not `ProcessPoolExecutor`: it moves every page through two threads of the crawl
 process (a queue feeder and a result manager) that need the GIL while the event loop
 holds it, and it keeps at most one page queued beyond the busy workers. On a loaded
-machine a worker then waits for the crawl process to be scheduled (and to hand over
-the GIL) before it gets its next page: measured at load 6–8, the crawl used under half
-a core of its two. Here the event loop writes pages straight into each worker's pipe
-(non-blocking, asyncio's pipe transports buffer what the pipe cannot take yet) and
-reads the answers as they come: a worker always has its next pages waiting, and the
-crawl process has no extra threads.
+machine a worker then waits for the crawl process to be scheduled (and to hand over the
+GIL) before it gets its next page: on a loaded machine the crawl could not keep its two
+cores busy (docs/internals/crawler.md). Here the event loop writes pages straight into
+each worker's pipe (non-blocking, asyncio's pipe transports buffer what the pipe cannot
+take yet) and reads the answers as they come: a worker always has its next pages
+waiting, and the crawl process has no extra threads.
 
 Each worker is a fresh interpreter running `seology.crawler.parser_process` (not fork:
 the flow process has Prefect's threads; not multiprocessing's forkserver or spawn: their
 children import the parent's `__main__` again, and the forkserver and its resource
-tracker are two more processes, ~65 MB between them). `subprocess` starts it with
+tracker are two more processes). `subprocess` starts it with
 vfork + exec, safe in a threaded process, and passes it the two pipe ends and this
 process's `sys.path`. Frames are those of `multiprocessing.Connection` (a 4-byte
 big-endian length, then a pickle). A worker that dies fails the pages it held (their

@@ -1,4 +1,4 @@
-"""URL normalisation and the "same site" test, per SEO_CHECKS.md "Crawl rules".
+"""URL normalisation and the "same site" test, per docs/audit-checks.md "Crawl rules".
 
 Two spellings of one page must become one string, or the crawler fetches it twice and
 the audit counts it twice: so every URL the crawler sees goes through `normalize_url`

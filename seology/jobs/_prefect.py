@@ -221,8 +221,8 @@ def forget_runs(run_ids: Iterable[uuid.UUID | str]) -> None:
 def _tls_context(skip_verify: bool, cert_file: str | None) -> ssl.SSLContext:
     """The TLS context every client of this process shares, built as Prefect builds it.
 
-    Prefect builds one per client, loading the CA bundle (~50 ms of CPU, even for an
-    http:// API); the job API makes a client per request.
+    Prefect builds one per client, loading the CA bundle each time (even for an http://
+    API; the cost is in docs/performance.md); the job API makes a client per request.
     """
     if skip_verify:
         context = ssl.create_default_context()

@@ -1,7 +1,7 @@
 """Concurrent reads of single flow runs, answered by one Prefect request per batch.
 
 Why: the job API's hot path is `GET /api/jobs/{id}/status`, one flow run per request.
-Each read costs the Prefect server a request (~6–12 ms of CPU here), so 50 pollers
+Each read costs the Prefect server a request (docs/performance.md), so 50 pollers
 were bound by the server, not by us. Reads that arrive while a read is in flight wait
 for it to end and then go together (`id IN (…)`): at low load a read goes at once, as
 before; under load the server sees one request per batch. Nothing is cached: every

@@ -1,7 +1,7 @@
 """Flow runs as last read from Prefect, kept until Prefect's event stream says they changed.
 
 Why: a status poll is one flow run read, and each read costs the Prefect server a
-request (2–7 ms of CPU here, more than the rest of the poll), although a run changes
+request (more CPU than the rest of the poll: docs/performance.md), although a run changes
 only a handful of times in its life. The job API follows Prefect's event stream
 (`/api/events/out`, the websocket the UI uses) and answers a poll from the run it
 read last until an event names that run; then the next poll reads Prefect again.
@@ -53,7 +53,7 @@ FINAL_MAX_AGE_SECONDS = 60.0
 #: enough that a polled run costs Prefect a fifth more reads than expiring would, early
 #: enough that the read is back long before the age limit.
 REFRESH_AFTER_SECONDS = MAX_AGE_SECONDS * 0.8
-#: Runs kept at most (least recently used go first): ~2 KB each.
+#: Runs kept at most (least recently used go first; the memory: docs/performance.md).
 MAX_RUNS = 20_000
 #: How long a run's last event is remembered: longer than any read can take (a kept
 #: read is bounded to 5 s), so that a slow read that started before it is not kept.

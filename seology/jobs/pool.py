@@ -63,12 +63,12 @@ def base_job_template() -> dict[str, Any]:
     Why: on every flow-run create, Prefect's server checks the pool's variables schema
     against the JSON Schema metaschema, twice, then validates the run's variables with
     it; the cost grows with every typed subschema. With Prefect's six typed variables
-    that is ~10 ms of CPU, about half of what a create costs the server; with `env`
-    typed and the other five declared by title, description and default only, 4.6 ms
-    (docs/internals/enqueue-lane.md). The job configuration is Prefect's, untouched,
-    and every variable is still offered in the UI: a deployment that sets `working_dir`
-    or `command` gets it as before. Only their types are checked later, by the worker's
-    job configuration model when the run starts, instead of at create.
+    that is about half of what a create costs the server; with `env` typed and the other
+    five declared by title, description and default only, less than half of that (the
+    figures are in docs/internals/enqueue-lane.md). The job configuration is Prefect's,
+    untouched, and every variable is still offered in the UI: a deployment that sets
+    `working_dir` or `command` gets it as before. Only their types are checked later, by
+    the worker's job configuration model when the run starts, instead of at create.
     """
     template = prefect_default_template()
     properties = template["variables"]["properties"]

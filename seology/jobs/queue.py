@@ -164,7 +164,7 @@ async def _enqueue(
 
     Prefect's create is idempotent by key (an insert that does nothing on a conflict,
     then a read) and answers 201 for a new run, 200 for the run the key already had, so
-    no read before it is needed: each one cost the Prefect server 4–8 ms of CPU.
+    no read before it is needed: each one costs the Prefect server a request's CPU.
     """
     from prefect.exceptions import ObjectNotFound
     from prefect.states import Scheduled, to_state_create

@@ -1,4 +1,4 @@
-"""The environment `seology up` gives itself and its children (DESIGN.md §9).
+"""The environment `seology up` gives itself and its children (docs/design.md §9).
 
 Three layers, the later winning: our local-mode defaults, then the home's `.env`, then
 the process environment. The addresses of the stack itself (the Prefect API URL and
@@ -17,7 +17,7 @@ from dotenv import dotenv_values
 from seology.core.settings import MIN_SECRET_LENGTH
 
 SECONDS_PER_DAY = 86_400
-#: Prefect refuses a db-vacuum retention of an hour or less (PERFORMANCE.md).
+#: Prefect refuses a db-vacuum retention of an hour or less (docs/design.md §8).
 MIN_VACUUM_RETENTION_SECONDS = 3_601
 
 
@@ -89,9 +89,8 @@ def _file_values(path: Path) -> dict[str, str]:
 #: Prefect's own threshold for calling a run Late: waiting this long past its time.
 PREFECT_LATE_AFTER_SECONDS = 15
 #: Prefect's server writes task runs one at a time (a transaction per state) and events
-#: 20 at a time. In batches, each at most a second late (bench/load/noop.py, 100 runs of
-#: 8 tasks, PostgreSQL, 3 workers): 2.92 CPU-s a run instead of 3.79, the server's
-#: share 1.20 instead of 1.62 and PostgreSQL's 0.53 instead of 0.87. What reads them
+#: 20 at a time. In batches, each at most a second late, a run costs the server and
+#: PostgreSQL markedly less CPU (docs/performance.md). What reads them
 #: late is the UI's task-run list and event feed; the job API and the automations
 #: follow the event stream, not the stored rows. docs/deploy.md sets the same.
 PREFECT_SERVICE_BATCHES: dict[str, str] = {

@@ -142,7 +142,7 @@ def build_route_table(api_url: str, *, timeout: float = 60.0) -> bool:
     """Make a FastAPI server build its route table now rather than on a caller's request.
 
     FastAPI builds each included router's routes on the first request that reaches it:
-    for a Prefect server's 186 routes that is ~0.8 s of CPU here, which the first jobs
+    for a Prefect server's routes that is CPU (docs/performance.md) which the first jobs
     enqueued after a start paid in their latency. A request for a path no route has
     reaches every router. It answers 404; False if it did not answer at all (the server
     still builds the table on its first real request then).

@@ -1,11 +1,11 @@
 """`seology up --redis URL`: the job API gets a Prefect API server of its own (its lane).
 
 Why: one Prefect server process serves every worker's polls, every running flow's state
-changes, task events, logs and artifacts, and its own services, all on one event loop.
-A create waits behind that traffic at each of its ~20 database round trips: under a load
-of crawls, creates took p50 0.34–0.39 s, p99 0.8–0.9 s there, against p50 64 ms, p99
-134–155 ms on a second API-only server beside it, same moment, same database
-(docs/internals/enqueue-lane.md). So the job API talks to a server no flow talks to.
+changes, task events, logs and artifacts, and its own services, all on one event loop. A
+create waits behind that traffic at each of its database round trips: under a load of
+crawls, creates took several times longer there than on a second, API-only server beside
+it, same moment, same database (docs/internals/enqueue-lane.md). So the job API talks to
+a server no flow talks to.
 
 A second Prefect server is only correct when the servers share their events: with
 Prefect's default in-memory messaging, the event of a state set through the lane (a new

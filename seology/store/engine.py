@@ -39,16 +39,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 POOL_SIZE = 5
 #: Pooled connections of a job API process. Its requests reach the database from up to
 #: 40 threads (anyio's default); with a pool of 5, connections beyond it were opened
-#: and closed on every request under 50 concurrent pollers (SQLite: ~15% of the API's
-#: CPU, PRAGMAs included).
+#: and closed on every request under 50 concurrent pollers (on SQLite a large share of
+#: the API's CPU, PRAGMAs included).
 API_POOL_SIZE = 20
 
 
-#: The job API's PostgreSQL connections are pinged at checkout only once they have sat
-#: idle this long. SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip,
-#: and 8 % of a status poll's CPU in the job API (py-spy), for a connection that answered
-#: a moment ago. HikariCP skips its check the same way (500 ms there). A connection cut
-#: within the window fails one request with 503, and the pool then replaces them all.
+#: The job API's PostgreSQL connections are pinged at checkout only once they have sat idle
+#: this long. SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip, and a
+#: visible share of a status poll's CPU in the job API (py-spy), for a connection that
+#: answered a moment ago. HikariCP skips its check the same way (500 ms there). A
+#: connection cut within the window fails one request with 503, and the pool then replaces
+#: them all.
 API_PING_AFTER_IDLE_SECONDS = 1.0
 
 
@@ -107,7 +108,7 @@ def engine_for_url(url: str) -> Engine:
 
 
 #: One sessionmaker per engine: each sessionmaker() makes a new Session subclass, and
-#: SQLAlchemy's event machinery then spent ~0.4 ms per request setting it up.
+#: SQLAlchemy's event machinery then spent CPU on every request setting it up.
 _FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
 
 

@@ -165,7 +165,7 @@ class Link(Base):
 
 
 class Issue(Base):
-    """One audit finding: a check id from SEO_CHECKS.md, on one URL."""
+    """One audit finding: a check id from docs/audit-checks.md, on one URL."""
 
     __tablename__ = "issues"
     __table_args__ = (Index("ix_issues_crawl_check", "crawl_id", "check_id"),)

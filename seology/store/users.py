@@ -113,7 +113,7 @@ def token_owner(connection: Connection, token: str) -> TokenOwner | None:
     """The active user owning the live token `token`, or None.
 
     Core, not the ORM: this runs on every request of the job API, and loading two ORM
-    objects into a session cost three times the query (~0.7 ms of CPU against 0.25).
+    objects into a session cost more than the query itself (docs/performance.md).
     A use is recorded at most once per `LAST_USED_RESOLUTION`, in the transaction of
     `connection`: the caller commits it (on the job API's autocommit connections, the
     statement itself does).

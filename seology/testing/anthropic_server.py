@@ -7,7 +7,7 @@
         server.requests[-1].body["model"]    # what the SDK sent
 
 The real `anthropic` SDK talks to it over a socket on 127.0.0.1, so its retries, headers
-and parsing run exactly as against api.anthropic.com (DESIGN.md §7: no mocks of our own
+and parsing run exactly as against api.anthropic.com (docs/design.md §7: no mocks of our own
 boundaries). It serves:
 
 - `POST /v1/messages`: the next scripted `Reply` of the queue; when the queue is empty,

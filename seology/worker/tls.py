@@ -1,12 +1,13 @@
 """A CA file of one certificate for Prefect's clients when the Prefect API is plain HTTP.
 
 Why: Prefect 3.9 builds a new SSL context for every client it creates, loading a CA
-bundle each time (certifi's, 117 certificates: 33 ms of CPU here), whether or not the
+bundle each time (certifi's, 117 certificates), whether or not the
 API is HTTPS. A flow run creates about twenty clients (one per sync task run, one per
 progress-artifact update, its log and event workers, its observers); profiled with
-py-spy, those contexts were a fifth to a third of a crawl run's CPU. Over plain HTTP the
-context is never used, so the worker points `PREFECT_API_SSL_CERT_FILE` at a file
-holding one certificate (0.5 ms a context), and its flow runs inherit it.
+py-spy, those contexts were a large share of a crawl run's CPU (docs/internals/worker.md).
+Over plain HTTP the context is never used, so the worker points
+`PREFECT_API_SSL_CERT_FILE` at a file holding one certificate (a context then costs next
+to nothing), and its flow runs inherit it.
 
 Never for an HTTPS API: there the bundle is what verifies it. (Over plain HTTP any CA
 file, an operator's `PREFECT_API_SSL_CERT_FILE` or the `SSL_CERT_FILE` Prefect defaults

@@ -1,13 +1,13 @@
 """Flow runs forked from a warm process that has already imported Prefect and our flows.
 
 Why: Prefect's process worker starts each flow run as two fresh interpreters (a
-workspace supervisor, then `python -m prefect.engine`), and each imports Prefect; with
-our flows that is 3–4 CPU-seconds before the run turns RUNNING — most of what a user
-waits for after enqueueing. Here a fork server (multiprocessing's, started once per
-worker) imports Prefect's engine and every flow module of prefect.yaml, and each flow
-run is a fork of it that does what `python -m prefect.engine <id>` does. Importing
-starts no threads, opens no sockets and creates no clients (tests/unit/worker pins
-it), so a fork of that process is as clean as a new interpreter that has imported.
+workspace supervisor, then `python -m prefect.engine`), and each imports Prefect and our
+flows before the run turns RUNNING — most of what a user waits for after enqueueing (the
+figures are in docs/internals/worker.md). Here a fork server (multiprocessing's, started
+once per worker) imports Prefect's engine and every flow module of prefect.yaml, and
+each flow run is a fork of it that does what `python -m prefect.engine <id>` does.
+Importing starts no threads, opens no sockets and creates no clients (tests/unit/worker
+pins it), so a fork of that process is as clean as a new interpreter that has imported.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 from seology.jobs.specs import DEPLOYMENTS
 
 #: What the flows' tasks import on first use, kept out of the flow modules so that a
-#: cold start stays light (DESIGN.md §8), but paid again by every forked run unless the
-#: fork server has them: measured here, per run, ~0.6 CPU-s for a crawl (the crawler,
-#: bs4 and lxml, numpy, psycopg, prefect-sqlalchemy) and ~3 s for an analysis (anthropic).
+#: cold start stays light (docs/design.md §8), but paid again by every forked run unless
+#: the fork server has them: the crawler, bs4 and lxml, numpy, psycopg and
+#: prefect-sqlalchemy for a crawl, anthropic for an analysis (docs/internals/worker.md).
 TASK_IMPORTS: tuple[str, ...] = (
     "prefect_sqlalchemy",
     "psycopg",

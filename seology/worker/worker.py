@@ -39,7 +39,7 @@ class SeologyWorker(ProcessWorker):
 
     async def setup(self) -> None:
         await super().setup()
-        # Pay the preload (~2 s) now, before the first run waits for it.
+        # Pay the preload's imports now, before the first run waits for them.
         await anyio.to_thread.run_sync(start_warm_server)
 
     async def run(

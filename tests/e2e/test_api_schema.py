@@ -13,7 +13,7 @@ Generated ids rarely exist, so in the first few requests of each operation a val
 id or job id is swapped for one of this user's (`_aim_at_own_resources`): the 200 and
 202 answers are then checked too, not only the 404s. Only a few: every aimed enqueue is
 a real job for the session stack's worker, and on SQLite a busy worker slows the
-Prefect API down for everyone (PERFORMANCE.md). The jobs left are cancelled at the end.
+Prefect API down for everyone (docs/performance.md). The jobs left are cancelled at the end.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.e2e
 MAX_EXAMPLES = 20
 #: Requests per operation aimed at the user's own site or job (see the module docstring).
 MAX_AIMED = 3
-#: On SQLite under load an enqueue can take over a minute (PERFORMANCE.md); not a failure.
+#: On SQLite under load an enqueue can take over a minute (docs/performance.md); not a failure.
 REQUEST_TIMEOUT = 180
 #: The job API proper; other routers (audit, analysis, reports) have their own tests.
 JOB_API_TAGS = ["jobs", "sites", "health"]

@@ -66,7 +66,7 @@ class TestPriorities:
         ],
     )
     def test_priority_maps_to_queue(self, priority, queue):
-        """Job priorities 1–10 land in the queue DESIGN.md names."""
+        """Job priorities 1–10 land in the queue docs/design.md names."""
         assert queue_for_priority(priority).name == queue
 
     @pytest.mark.parametrize("priority", [0, 11, -1])

@@ -25,7 +25,7 @@ from seology.core.job_model import JobStatus, iso_utc, job_status, job_tags, tag
     ],
 )
 def test_state_types_map_to_statuses(state_type, status):
-    """Every Prefect state type has the job status of DESIGN.md §4."""
+    """Every Prefect state type has the job status of docs/design.md §4."""
     assert job_status(state_type) is status
 
 

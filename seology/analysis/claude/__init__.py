@@ -10,7 +10,7 @@ one, and a worker pays the SDK's import only when it runs a Claude analysis.
 - The key (`resolve_api_key`, client.py): ANTHROPIC_API_KEY (environment or `.env`)
   wins; without it, the Prefect `Secret` block named by SEOLOGY_ANTHROPIC_SECRET_BLOCK
   ("anthropic-api-key"). The operator's environment is the most specific place, as for
-  every other setting (DESIGN.md §9).
+  every other setting (docs/design.md §9).
 - The prompt (`build_prompt`, prompt.py): a stable part (instructions and the check
   registry) in the system blocks, marked `cache_control: ephemeral`, and a bounded digest
   of the crawl (`digest_crawl`, digest.py) in the user message. docs/internals/analysis.md

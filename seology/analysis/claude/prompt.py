@@ -63,7 +63,7 @@ class CheckDoc:
 
 
 def check_registry() -> list[CheckDoc]:
-    """Every check of the audit's registry (SEO_CHECKS.md), in its own stable order.
+    """Every check of the audit's registry (docs/audit-checks.md), in its own stable order.
 
     The text is the cached prompt prefix: any change to the registry re-writes the
     cache once. Without the audit package (an older checkout), the rules engine's rules

@@ -61,7 +61,7 @@ def site_issues(
 ) -> SiteIssues:
     """Issues of the site's latest completed crawl, filtered by severity and check id."""
     if check is not None and check not in CHECKS:
-        raise InvalidInput(f"Unknown check id {check!r}; see SEO_CHECKS.md for the ids.")
+        raise InvalidInput(f"Unknown check id {check!r}; see docs/audit-checks.md for the ids.")
     _site_of(caller, session, site_id)
     crawl = _latest_crawl(session, site_id)
     query = _issue_query(crawl.id, severity, check)

@@ -1,4 +1,4 @@
-"""Jobs: enqueue crawls and analyses, and read their status (DESIGN.md §5).
+"""Jobs: enqueue crawls and analyses, and read their status (docs/design.md §5).
 
 Handlers talk to Prefect only through `seology.jobs.queue`. A job of another user is
 reported as unknown (404), so that job ids cannot be probed.

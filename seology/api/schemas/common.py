@@ -65,7 +65,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorBody, "description": "The request does not validate"},
 }
 
-#: What each error status means in this API (DESIGN.md §5), for `error_responses`.
+#: What each error status means in this API (docs/design.md §5), for `error_responses`.
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "A body that is not JSON, or input the schema cannot express",
     401: "No token, or a token we do not know",

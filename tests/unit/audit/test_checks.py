@@ -1,4 +1,4 @@
-"""Every check of SEO_CHECKS.md, one positive and one negative case at least.
+"""Every check of docs/audit-checks.md, one positive and one negative case at least.
 
 Each row is a tiny crawl (records, outcome, config); the test runs the whole audit and
 compares the URLs one check reports with the row's expectation, so a row proves both

@@ -1,4 +1,4 @@
-"""URL normalisation and the same-site test (SEO_CHECKS.md "Crawl rules: URLs")."""
+"""URL normalisation and the same-site test (docs/audit-checks.md "Crawl rules: URLs")."""
 
 from __future__ import annotations
 

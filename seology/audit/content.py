@@ -1,7 +1,8 @@
 """Section 3 of docs/audit-checks.md: headings and content, per page (duplicates elsewhere).
 
 `content.placeholder` reads the texts a record keeps (title, description, headings,
-link texts, image alts): the crawler keeps no body text, only its word count and hashes.
+link texts, image alts) and the parser's flag for the body text, which the crawler does
+not keep (only its word count, hashes and that flag).
 """
 
 from __future__ import annotations
@@ -72,4 +73,4 @@ def content_placeholder(page: PageRecord, config: AuditConfig) -> Detail | None:
     for where, text in _visible_texts(page):
         if "lorem" in text.lower() and PLACEHOLDER in clean(text).lower():
             return {"where": where, "text": text[:200]}
-    return None
+    return {"where": "body text", "text": PLACEHOLDER} if page.placeholder_text else None

@@ -93,7 +93,7 @@ def page_facts(record: PageRecord, intern: dict[str, str]) -> PageFacts:
         text_hash=record.text_hash if record.word_count else None,
         fingerprint=record.text_fingerprint if record.word_count else None,
         word_count=record.word_count,
-        hreflang=tuple((h.lang, facts.resolve(h.href, url)) for h in record.hreflang),
+        hreflang=tuple((h.lang, facts.resolve(h.href, url)) for h in record.hreflang if h.href),
         links=tuple(targets),
     )
 

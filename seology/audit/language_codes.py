@@ -58,8 +58,12 @@ _M49 = re.compile(r"^[0-9]{3}$")
 
 
 def valid_hreflang(value: str) -> bool:
-    """True for `en`, `en-GB`, `zh-Hant`, `zh-Hant-TW`, `es-419` and `x-default`."""
-    code = value.strip().lower()
+    """True for `en`, `en-GB`, `zh-Hant`, `zh-Hant-TW`, `es-419` and `x-default`.
+
+    The value is judged as written: search engines do not trim it, so `" x-default"`
+    is not `x-default`.
+    """
+    code = value.lower()
     if code == "x-default":
         return True
     parts = code.split("-")

@@ -63,8 +63,8 @@ def _same_page(link: LinkRecord, url: str) -> bool:
 
 
 def _judged_anchor(link: LinkRecord, url: str) -> bool:
-    """Lighthouse's link-text audit skips these links."""
-    skipped = _nofollow(link) or _scheme(link) in ("javascript", "mailto")
+    """Lighthouse's link-text audit skips these links (and anchors without an href)."""
+    skipped = link.onclick or _nofollow(link) or _scheme(link) in ("javascript", "mailto")
     return not skipped and not _same_page(link, url)
 
 
@@ -89,11 +89,13 @@ def links_empty_anchor(page: PageRecord, config: AuditConfig) -> Detail | None:
     return {"count": len(found), "targets": listing(found)} if found else None
 
 
-def uncrawlable_reason(href: str) -> str | None:
+def uncrawlable_reason(href: str, *, onclick: bool = False) -> str | None:
     """Why Lighthouse would call this href uncrawlable, or None.
 
     Only hrefs without a normalised target can fail: one with a target parsed fine.
     """
+    if onclick:
+        return "no href, only onclick"
     value = href.strip()
     if not value:
         return "empty href"
@@ -114,7 +116,7 @@ def links_uncrawlable_href(page: PageRecord, config: AuditConfig) -> Detail | No
     found = [
         {"href": link.href, "reason": reason}
         for link in page.links
-        if link.target is None and (reason := uncrawlable_reason(link.href))
+        if link.target is None and (reason := uncrawlable_reason(link.href, onclick=link.onclick))
     ]
     return {"count": len(found), "links": listing(found)} if found else None
 

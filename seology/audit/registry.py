@@ -205,6 +205,8 @@ _TABLE: tuple[CheckInfo, ...] = (
            "Add an x-default alternate for visitors of other languages."),
     _check("hreflang.to_non_200", "error", "An hreflang alternate redirects or is broken.",
            "Point hreflang at the final, live URLs."),
+    _check("hreflang.missing_href", "error", "An hreflang alternate has no URL.",
+           "Give every hreflang alternate the absolute URL of its page in `href`."),
     _check("html.lang_missing", "notice", "The <html> element has no lang attribute.",
            "Set <html lang=\"…\"> to the page's language."),
     # 10. Mobile, HTML, structured data, social, security, URLs

@@ -37,6 +37,7 @@ from seology.crawler.urls import is_internal, normalize_url, site_host
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
+PLACEHOLDER = "lorem ipsum"
 SECURITY_HEADERS = (
     "strict-transport-security",
     "content-security-policy",
@@ -48,6 +49,7 @@ __all__ = [
     "HEADING_TAGS",
     "HIDDEN_TAGS",
     "decode_html",
+    "has_placeholder",
     "parse_html",
     "parse_html_fast",
     "parse_page",
@@ -69,7 +71,7 @@ class SoupFinder:
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.I)
 _LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
-_LINK_PARAM = re.compile(r";\s*([a-zA-Z*]+)\s*=\s*\"?([^\";]*)\"?")
+_LINK_PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^";,]*))')
 
 
 def parse_page(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
@@ -261,15 +263,24 @@ def _read_meta(meta: Tag, out: dict[str, Any], in_body: InBody) -> None:
 
 
 def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> dict[str, Any]:
-    """Canonicals and hreflang alternates from `<link>` tags and `Link:` headers."""
+    """Canonicals and hreflang alternates from `<link>` tags and `Link:` headers.
+
+    Read as search engines read them (docs/audit-checks.md "Reading HTML"): a canonical in
+    `<body>` is kept with its source (the audit reports and then ignores it), an
+    hreflang alternate in `<body>` is dropped; the hreflang value is kept as written
+    (`" x-default"` is not `x-default`); an alternate without an href is kept with an
+    empty one (`hreflang.missing_href`).
+    """
     canonicals, hreflang = [], []
-    for link in soup.find_all("link", "href"):
+    for link in soup.find_all("link"):
         rel = (_attr(link, "rel") or "").lower().split()
-        href = (_attr(link, "href") or "").strip()
-        if "canonical" in rel:
-            canonicals.append({"href": href, "source": "body" if in_body(link) else "head"})
-        if "alternate" in rel and link.get("hreflang"):
-            hreflang.append({"lang": (_attr(link, "hreflang") or "").strip(), "href": href})
+        href = _attr(link, "href")
+        if "canonical" in rel and href is not None:
+            source = "body" if in_body(link) else "head"
+            canonicals.append({"href": href.strip(), "source": source})
+        lang = _attr(link, "hreflang")
+        if "alternate" in rel and lang and not in_body(link):
+            hreflang.append({"lang": lang, "href": (href or "").strip()})
     for href, params in _link_header(pairs):
         rel = params.get("rel", "").lower().split()
         if "canonical" in rel:
@@ -280,13 +291,25 @@ def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> 
 
 
 def _link_header(pairs: list[tuple[str, str]]) -> list[tuple[str, dict[str, str]]]:
-    """`Link: <url>; rel="canonical", <url2>; rel=alternate; hreflang=de` → entries."""
+    """`Link: <url>; rel="canonical", <url2>; rel=alternate; hreflang=de` → entries.
+
+    Parameter names are case-insensitive; a quoted value is kept as written, a bare
+    token loses the whitespace around it (RFC 8288).
+    """
     found = []
     for value in (v for k, v in pairs if k == "link"):
         for match in _LINK_VALUE.finditer(value):
-            params = {k.lower(): v.strip() for k, v in _LINK_PARAM.findall(match.group(2))}
+            params = {
+                name.lower(): quoted if quoted is not None else token.strip()
+                for name, quoted, token in _link_params(match.group(2))
+            }
             found.append((match.group(1).strip(), params))
     return found
+
+
+def _link_params(text: str) -> list[tuple[str, str | None, str]]:
+    """(name, quoted value or None, token value) of each `; name=value` parameter."""
+    return [(m.group(1), m.group(2), m.group(3) or "") for m in _LINK_PARAM.finditer(text)]
 
 
 def _headings(soup: Finder) -> dict[str, Any]:
@@ -316,11 +339,21 @@ def _images(soup: Finder) -> list[dict[str, str | None]]:
 
 
 def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:
-    """Every `<a href>`: raw href, normalised target, anchor text, rel, internal flag."""
+    """Every link of the page: raw href, normalised target, anchor text, rel, internal flag.
+
+    An `<a>` inside `<svg>` may carry its target as `xlink:href`; an `<a>` without any
+    href but with `onclick` (and no `role` or `name`, Lighthouse's passes) is a link a
+    crawler cannot follow, kept with an empty href and `onclick` set.
+    """
     links = []
     origin = _origin(base)
-    for anchor in soup.find_all("a", "href"):
-        href = (_attr(anchor, "href") or "").strip()
+    for anchor in soup.find_all("a"):
+        raw = _attr(anchor, "href")
+        if raw is None:
+            raw = _attr(anchor, "xlink:href")
+        if raw is None and not _script_only(anchor):
+            continue
+        href = (raw or "").strip()
         target = _link_target(href, base, origin) if href else None
         image = _first_image_with_alt(anchor)
         links.append(
@@ -331,9 +364,16 @@ def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:
                 "rel": (_attr(anchor, "rel") or "").strip().lower(),
                 "internal": bool(target) and _is_internal(target, site),
                 "image_alt": _attr(image, "alt"),
+                "onclick": raw is None,
             }
         )
     return links
+
+
+def _script_only(anchor: Tag) -> bool:
+    """An `<a onclick>` with no href: only script can follow it."""
+    attrs = anchor.attrs
+    return "onclick" in attrs and "role" not in attrs and "name" not in attrs
 
 
 def _origin(base: str) -> str | None:
@@ -408,6 +448,20 @@ def _text_fields(soup: BeautifulSoup) -> dict[str, Any]:
 
 
 def _text_identity(text: str) -> dict[str, Any]:
-    """Word count, exact hash and SimHash of visible text."""
+    """Word count, exact hash and SimHash of visible text, and whether it holds placeholder
+    text (the body text itself is not kept: the flag is decided here)."""
     word_count, digest, fingerprint = identity(text)
-    return {"word_count": word_count, "text_hash": digest, "text_fingerprint": fingerprint}
+    return {
+        "word_count": word_count,
+        "text_hash": digest,
+        "text_fingerprint": fingerprint,
+        "placeholder_text": has_placeholder(text),
+    }
+
+
+def has_placeholder(text: str) -> bool:
+    """ "lorem ipsum" in `text`, whatever the case and the whitespace between the words."""
+    lowered = text.lower()
+    if "lorem" not in lowered:
+        return False
+    return PLACEHOLDER in " ".join(lowered.split())

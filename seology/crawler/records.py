@@ -39,7 +39,10 @@ class Image(BaseModel):
 
 
 class LinkRecord(BaseModel):
-    """An `<a href>` of a page; `target` is the normalised absolute URL, if it has one."""
+    """An `<a href>` of a page; `target` is the normalised absolute URL, if it has one.
+
+    `onclick`: an `<a>` with no href that only script follows (its `href` is "").
+    """
 
     href: str
     target: str | None = None
@@ -47,6 +50,7 @@ class LinkRecord(BaseModel):
     rel: str = ""
     internal: bool = False
     image_alt: str | None = None
+    onclick: bool = False
 
 
 class JsonLdBlock(BaseModel):
@@ -89,6 +93,8 @@ class PageRecord(BaseModel):
     word_count: int = 0
     text_hash: str | None = None
     text_fingerprint: str | None = None
+    # "lorem ipsum" in the visible body text (decided by the parser, which keeps no text).
+    placeholder_text: bool = False
     images: list[Image] = Field(default_factory=list)
     links: list[LinkRecord] = Field(default_factory=list)
     json_ld: list[JsonLdBlock] = Field(default_factory=list)

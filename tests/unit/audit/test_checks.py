@@ -17,6 +17,7 @@ from seology.audit import CHECKS, AuditConfig, run_audit
 from seology.crawler.records import (
     Canonical,
     CrawlOutcome,
+    Hreflang,
     JsonLdBlock,
     LinkRecord,
     PageRecord,
@@ -187,6 +188,7 @@ CASES = [
     case("content.placeholder", lambda: [page("/a", headings={"h1": ["x"],
                                                               "h2": ["Lorem Ipsum dolor"]})],
          "/a"),
+    case("content.placeholder", lambda: [page("/a", placeholder_text=True)], "/a"),  # in <p>
     case("content.placeholder", lambda: [page("/a")]),
     # --- 4. Images ---
     case("img.alt_missing", lambda: [page("/a", images=[image(alt=None)])], "/a"),
@@ -279,6 +281,8 @@ CASES = [
     case("links.uncrawlable_href", lambda: [page("/a", links=[
         LinkRecord(href="javascript:void(0)"), LinkRecord(href=""),
         LinkRecord(href="file:///etc/x"), LinkRecord(href="http://[bad")])], "/a"),
+    case("links.uncrawlable_href", lambda: [page("/a", links=[  # <a onclick> without href
+        LinkRecord(href="", onclick=True), link("/b")])], "/a"),
     case("links.uncrawlable_href", lambda: [page("/a", links=[
         LinkRecord(href="mailto:a@ex.com"), LinkRecord(href="tel:+123"), link("/b")])]),
     case("links.http_on_https", lambda: [page("/a", links=[
@@ -345,6 +349,13 @@ CASES = [
         ("en-UK", "/a"), ("x-default", "/a")))], "/a"),
     case("hreflang.invalid_code", lambda: [page("/a", hreflang=alternates(
         ("en-GB", "/a"), ("zh-Hant-TW", "/a"), ("es-419", "/a"), ("X-Default", "/a")))]),
+    # values are not trimmed: " x-default" is not x-default
+    case("hreflang.invalid_code", lambda: [page("/a", hreflang=alternates(
+        ("en", "/a"), (" x-default", "/a")))], "/a"),
+    case("hreflang.missing_href", lambda: [page("/a", hreflang=[
+        *alternates(("en", "/a"), ("x-default", "/a")), Hreflang(lang="de", href="")])], "/a"),
+    case("hreflang.missing_href", lambda: [page("/a", hreflang=alternates(
+        ("en", "/a"), ("x-default", "/a")))]),
     case("hreflang.relative_url", lambda: [page("/a", hreflang=[
         *alternates(("x-default", "/a")), *[{"lang": "en", "href": "/a"}]])], "/a"),
     case("hreflang.relative_url", lambda: [page("/a", hreflang=alternates(("en", "/a")))]),

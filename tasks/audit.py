@@ -21,6 +21,7 @@ from seology.core.logs import get_logger
 from seology.core.settings import get_settings
 from seology.crawler.records import CrawlOutcome
 from seology.store.audit import store_audit
+from seology.store.crawls import problem_resources
 from seology.store.engine import flow_engine
 from seology.store.pages import iter_records
 from tasks.artifacts import artifact_key
@@ -50,7 +51,8 @@ def audit_crawl(crawl_id: int, outcome: CrawlOutcome) -> dict[str, Any]:
     """
     engine = flow_engine()
     config = AuditConfig.from_settings(get_settings())
-    result, seconds = timed_audit(iter_records(engine, crawl_id), outcome, config)
+    resources = problem_resources(engine, crawl_id=crawl_id)
+    result, seconds = timed_audit(iter_records(engine, crawl_id), outcome, config, resources)
     summary = store_audit(engine, crawl_id, result)
     get_logger().info(
         f"audited {result.pages_audited} pages in {seconds:.2f}s: {len(result.issues)} issues, "

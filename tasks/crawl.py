@@ -17,7 +17,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from seology.core.errors import SiteUnreachable
 from seology.core.logs import get_logger
 from seology.core.settings import get_settings
-from seology.crawler.records import CrawlOutcome, PageRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.store import crawls as storage
 from seology.store.engine import flow_engine
 from tasks.retries import RETRY_OPTIONS
@@ -93,7 +93,12 @@ async def crawl_pages(crawl_id: int, start_url: str, max_pages: int) -> CrawlOut
         await anyio.to_thread.run_sync(_store, engine, crawl_id, records)
         logger.info(f"stored {len(records)} pages (action=store_pages crawl_id={crawl_id})")
 
-    outcome = await crawl(config, on_batch=store_batch, on_progress=progress)
+    async def store_resources(records: list[ResourceRecord]) -> None:
+        await anyio.to_thread.run_sync(_store_resources, engine, crawl_id, records)
+
+    outcome = await crawl(
+        config, on_batch=store_batch, on_progress=progress, on_resources=store_resources
+    )
     await progress.report(outcome.pages_crawled)
     unreachable = await anyio.to_thread.run_sync(_unreachable, engine, crawl_id)
     if unreachable is not None:
@@ -111,11 +116,11 @@ def _reset_pages(engine: Any, crawl_id: int) -> None:
     from sqlalchemy import delete
 
     from seology.store.engine import session_scope
-    from seology.store.models import Link, Page
+    from seology.store.models import Link, Page, Resource
 
     with session_scope(engine) as session:
-        session.execute(delete(Link).where(Link.crawl_id == crawl_id))
-        session.execute(delete(Page).where(Page.crawl_id == crawl_id))
+        for model in (Link, Resource, Page):
+            session.execute(delete(model).where(model.crawl_id == crawl_id))
 
 
 def _unreachable(engine: Any, crawl_id: int) -> str | None:
@@ -124,6 +129,10 @@ def _unreachable(engine: Any, crawl_id: int) -> str | None:
 
 def _store(engine: Any, crawl_id: int, records: list[PageRecord]) -> None:
     storage.store_pages(engine, crawl_id=crawl_id, records=records)
+
+
+def _store_resources(engine: Any, crawl_id: int, records: list[ResourceRecord]) -> None:
+    storage.store_resources(engine, crawl_id=crawl_id, records=records)
 
 
 @task(name="finish-crawl", **RETRY_OPTIONS)

@@ -34,8 +34,6 @@ class AuditConfig:
     max_click_depth: int = 3
     max_links: int = 100
     url_max_chars: int = 115
-    check_external_links: bool = False
-    check_resources: bool = False
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.near_duplicate_similarity <= 1.0:
@@ -69,6 +67,4 @@ class AuditConfig:
             max_click_depth=settings.audit_max_click_depth,
             max_links=settings.audit_max_links,
             url_max_chars=settings.audit_url_max_chars,
-            check_external_links=settings.audit_check_external_links,
-            check_resources=settings.audit_check_resources,
         )

@@ -40,10 +40,8 @@ def img_missing_dimensions(page: PageRecord, config: AuditConfig) -> Detail | No
 
 @crawl_check("img.broken")
 def img_broken(index: SiteIndex, config: AuditConfig) -> Iterator[tuple[str, Detail]]:
-    """Internal images answering ≥ 400, from `resource_status` (resource checking on)."""
-    if not config.check_resources:
-        return
+    """Images (internal or external) whose resource check ended on >= 400 or no answer."""
     for page in index.pages.values():
-        broken = index.broken_resources(page.images)
-        if broken:
+        if page.broken_images:
+            broken = [index.describe_resource(url) for url in page.broken_images]
             yield page.url, {"count": len(broken), "images": listing(broken)}

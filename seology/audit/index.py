@@ -8,14 +8,15 @@ orphans, sitemaps) can run after the stream ends, at 10,000 pages in megabytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from seology.audit import facts
 from seology.audit.model import Detail
 from seology.audit.robots_rules import SEARCH_AGENT, RobotsRules
-from seology.crawler.records import CrawlOutcome, PageRecord
-from seology.crawler.urls import is_internal, normalize_url, site_host
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
+from seology.crawler.targets import targets
+from seology.crawler.urls import normalize_url, site_host
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +59,10 @@ class PageFacts:
     word_count: int
     hreflang: tuple[tuple[str, str | None], ...]
     links: tuple[str, ...]
-    external: tuple[str, ...] = ()
-    images: tuple[str, ...] = ()
-
-
-def resource_urls(record: PageRecord, site: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """External link targets and internal image URLs of a page (resource checking)."""
-    base = facts.page_url(record)
-    external = (link.target for link in record.links if link.target and not link.internal)
-    images = (facts.resolve(image.src, base) for image in record.images)
-    internal_images = (url for url in images if url and is_internal(url, site))
-    return tuple(dict.fromkeys(external)), tuple(dict.fromkeys(internal_images))
+    # External link targets and images whose resource check failed (only those: the
+    # index stays small however many resources a page has).
+    broken_links: tuple[str, ...] = ()
+    broken_images: tuple[str, ...] = ()
 
 
 def page_facts(record: PageRecord, intern: dict[str, str]) -> PageFacts:
@@ -106,11 +100,11 @@ class SiteIndex:
         outcome: CrawlOutcome | None,
         *,
         user_agent: str,
-        resource_status: Mapping[str, int | None] | None = None,
+        resources: Iterable[ResourceRecord] = (),
     ) -> None:
         self.outcome = outcome
         self.user_agent = user_agent
-        self.resource_status = dict(resource_status or {})
+        self.resources = {r.url: r for r in resources if r.problem}
         self.start_url = outcome.start_url if outcome else None
         self.answers: dict[str, Answer] = {}
         self.pages: dict[str, PageFacts] = {}
@@ -142,8 +136,21 @@ class SiteIndex:
         url = facts.page_url(record)
         if facts.is_content(record) and self._better(url, record):
             found = self.pages[url] = page_facts(record, self._intern)
-            if self.resource_status:
-                found.external, found.images = resource_urls(record, self.site)
+            if self.resources:
+                found.broken_links, found.broken_images = self._broken(record)
+
+    def _broken(self, record: PageRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The page's external link targets and images whose resource check failed."""
+        links: dict[str, None] = {}
+        images: dict[str, None] = {}
+        for url, kind in targets(record):
+            if kind in ("link", "image") and self.resource_failed(url):
+                (links if kind == "link" else images)[url] = None
+        return tuple(links), tuple(images)
+
+    def resource_failed(self, url: str) -> bool:
+        found = self.resources.get(url)
+        return found is not None and found.failed
 
     def _better(self, url: str, record: PageRecord) -> bool:
         """First record of a page wins, except that a direct fetch beats a redirect's."""
@@ -161,8 +168,18 @@ class SiteIndex:
             self.answers.setdefault(final, Answer(record.status_code))
 
     def answer(self, url: str) -> Answer | None:
-        """What `url` answered, if the crawl asked for it (a target not crawled: None)."""
-        return self.answers.get(url)
+        """What `url` answered, if the crawl or a resource check asked for it (else None).
+
+        Only resource answers that were not 2xx are kept: a target missing from both
+        answered 2xx to a resource check, or was never asked.
+        """
+        answer = self.answers.get(url)
+        if answer is not None:
+            return answer
+        resource = self.resources.get(url)
+        if resource is None:
+            return None
+        return Answer(resource.status_code, resource.error, resource.location)
 
     def problem_answers(self) -> dict[str, Answer]:
         """URLs that answered a redirect, an error or nothing (computed once)."""
@@ -184,15 +201,12 @@ class SiteIndex:
             return None
         return self.robots.blocking_rule(url, (self.user_agent, SEARCH_AGENT))
 
-    def broken_resources(self, urls: tuple[str, ...]) -> list[Detail]:
-        """URLs that `resource_status` says answered >= 400 or not at all."""
-        broken = []
-        for url in urls:
-            if url in self.resource_status:
-                status = self.resource_status[url]
-                if status is None or status >= 400:
-                    broken.append({"url": url, "status": status})
-        return broken
+    def describe_resource(self, url: str) -> Detail:
+        """A failed resource as issue detail: its URL and final status, or why none."""
+        resource = self.resources[url]
+        final = resource.final_status if resource.final_status is not None else resource.status_code
+        status: int | str | None = final if resource.error is None else resource.error
+        return {"url": url, "status": status}
 
 
 def _robots_rules(outcome: CrawlOutcome | None) -> RobotsRules | None:

@@ -1,8 +1,9 @@
-"""Checks over resources the crawl itself does not fetch: external links (and images).
+"""Checks over what the crawl's resource checks asked: external link targets.
 
-Both are optional in docs/audit-checks.md ("only when … checking is on"). They judge the
-statuses handed to `run_audit(resource_status=…)`; with the setting off, or a URL not
-in that mapping, nothing is judged. `img.broken` lives in images.py.
+They judge the resource records handed to `run_audit(resources=…)`: a URL the crawl
+did not check (its kind turned off, refused, or past the time budget) is not judged.
+`img.broken` lives in images.py; canonical and hreflang targets fall back on resource
+answers through `SiteIndex.answer`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from seology.audit.model import Detail
 
 @crawl_check("links.to_broken_external")
 def links_to_broken_external(index: SiteIndex, config: AuditConfig) -> Iterator[tuple[str, Detail]]:
-    if not config.check_external_links:
-        return
     for page in index.pages.values():
-        broken = index.broken_resources(page.external)
-        if broken:
+        if page.broken_links:
+            broken = [index.describe_resource(url) for url in page.broken_links]
             yield page.url, {"count": len(broken), "targets": listing(broken)}

@@ -9,14 +9,14 @@ directly).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from seology.audit import checks, facts, score
 from seology.audit.config import AuditConfig
 from seology.audit.index import SiteIndex
 from seology.audit.model import AuditResult, IssueRecord
 from seology.audit.registry import issue
-from seology.crawler.records import CrawlOutcome, PageRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 
 
 def _load_checks() -> None:
@@ -46,16 +46,17 @@ def run_audit(
     outcome: CrawlOutcome | None = None,
     config: AuditConfig | None = None,
     *,
-    resource_status: Mapping[str, int | None] | None = None,
+    resources: Iterable[ResourceRecord] = (),
 ) -> AuditResult:
     """Audit a crawl: its page records (streamed once) and how the crawl ended.
 
     `outcome` carries robots.txt and sitemap facts; without it, site-level checks are
-    skipped. `resource_status` maps external link and image URLs to their status (None:
-    no answer) for the optional checks that need them.
+    skipped. `resources` are the crawl's resource checks (what pages point to: external
+    links, images, canonical and hreflang targets); only the ones that did not answer
+    2xx matter, and a caller may pass only those.
     """
     config = config or AuditConfig()
-    index = SiteIndex(outcome, user_agent=config.user_agent, resource_status=resource_status)
+    index = SiteIndex(outcome, user_agent=config.user_agent, resources=resources)
     found: dict[tuple[str, str], IssueRecord] = {}
     audited = 0
     for record in records:
@@ -102,9 +103,12 @@ def crawl_issues(index: SiteIndex, config: AuditConfig) -> Iterator[IssueRecord]
 
 
 def timed_audit(
-    records: Iterable[PageRecord], outcome: CrawlOutcome | None, config: AuditConfig
+    records: Iterable[PageRecord],
+    outcome: CrawlOutcome | None,
+    config: AuditConfig,
+    resources: Iterable[ResourceRecord] = (),
 ) -> tuple[AuditResult, float]:
     """`run_audit` and the seconds it took (for logs and the benchmark)."""
     started = time.perf_counter()
-    result = run_audit(records, outcome, config)
+    result = run_audit(records, outcome, config, resources=resources)
     return result, time.perf_counter() - started

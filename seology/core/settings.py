@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     crawl_max_depth: Annotated[int, Field(ge=0, le=1000)] = 20
     crawl_time_limit: Annotated[float, Field(gt=0)] = 1800.0
     crawl_max_pages_limit: Annotated[int, Field(ge=1)] = 10_000
+    #: A PEM file of certificate authorities the crawl trusts besides the public ones.
+    crawl_ca_file: str | None = None
+    # Resource checks (docs/audit-checks.md "Resources"): what pages point to, each kind
+    # on by default, asked without crawling it further (docs/internals/resources.md).
+    crawl_check_external_links: bool = True
+    crawl_check_images: bool = True
+    crawl_check_canonicals: bool = True
+    crawl_check_hreflang: bool = True
+    #: Follow a resource's redirects to their final answer (each hop checked for safety).
+    crawl_follow_resource_redirects: bool = True
+    crawl_resource_concurrency: Annotated[int, Field(ge=1, le=128)] = 16
+    crawl_resource_per_host_connections: Annotated[int, Field(ge=1, le=64)] = 2
+    #: The longest one resource check (all its redirect hops) may take.
+    crawl_resource_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    #: How long a crawl waits, after its pages, for resource checks still running.
+    crawl_resource_time_budget: Annotated[float, Field(ge=0)] = 30.0
 
     # The audit's thresholds (docs/audit-checks.md defaults; seology.audit.config.AuditConfig).
     audit_slow_response_ms: Annotated[float, Field(gt=0)] = 1000.0
@@ -94,10 +110,6 @@ class Settings(BaseSettings):
     audit_max_click_depth: Annotated[int, Field(ge=0)] = 3
     audit_max_links: Annotated[int, Field(ge=1)] = 100
     audit_url_max_chars: Annotated[int, Field(ge=1)] = 115
-    # Off by default: the crawler does not fetch external links or images yet, so on
-    # their own these only judge statuses passed to run_audit (docs/internals/audit.md).
-    audit_check_external_links: bool = False
-    audit_check_resources: bool = False
 
     @field_validator("home", mode="after")
     @classmethod

@@ -33,12 +33,16 @@ from seology.crawler import robots, sitemaps
 from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
 from seology.crawler.politeness import HostGate
 from seology.crawler.pool import ParserPool
-from seology.crawler.records import CrawlOutcome, PageRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
+from seology.crawler.resources import ALL_KINDS, ResourceChecker, ResourceSettings, open_checker
 from seology.crawler.safety import check_target
 from seology.crawler.urls import is_internal, normalize_url, site_host
 
 OnBatch = Callable[[list[PageRecord]], Awaitable[None]]
 OnProgress = Callable[[int, int], Awaitable[None]]
+OnResources = Callable[[list[ResourceRecord]], Awaitable[None]]
+RESOURCE_BATCH = 1000
+DEFAULT_RESOURCES = ResourceSettings()
 MAX_BLOCKED_KEPT = 1000
 SITEMAP_URLS_PER_PAGE = 10
 MIN_SITEMAP_URLS = 50_000
@@ -63,6 +67,9 @@ class CrawlConfig:
     #: None: one per core, or inline below `POOL_MIN_PAGES`; 0: always inline (tests).
     parser_processes: int | None = None
     batch_size: int = 50
+    #: What pages point to, checked without crawling it (None: nothing is checked).
+    resources: ResourceSettings | None = DEFAULT_RESOURCES
+    ca_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.concurrency < 1 or self.batch_size < 1:
@@ -85,6 +92,8 @@ class CrawlConfig:
             max_page_bytes=settings.crawl_max_page_bytes,
             time_limit=settings.crawl_time_limit,
             allow_private_targets=settings.allow_private_targets,
+            resources=resource_settings(settings),
+            ca_file=settings.crawl_ca_file,
         )
 
     def fetch_settings(self) -> FetchSettings:
@@ -95,13 +104,40 @@ class CrawlConfig:
             max_bytes=self.max_page_bytes,
             max_connections=self.concurrency,
             allow_private=self.allow_private_targets,
+            ca_file=self.ca_file,
         )
 
 
+def resource_settings(settings: Settings) -> ResourceSettings | None:
+    """The resource checks the settings turn on, or None when every kind is off."""
+    wanted = {
+        "link": settings.crawl_check_external_links,
+        "image": settings.crawl_check_images,
+        "canonical": settings.crawl_check_canonicals,
+        "hreflang": settings.crawl_check_hreflang,
+    }
+    kinds = frozenset(kind for kind in ALL_KINDS if wanted[kind])
+    if not kinds:
+        return None
+    return ResourceSettings(
+        kinds=kinds,
+        follow_redirects=settings.crawl_follow_resource_redirects,
+        concurrency=settings.crawl_resource_concurrency,
+        per_host_connections=settings.crawl_resource_per_host_connections,
+        timeout=settings.crawl_resource_timeout,
+        time_budget=settings.crawl_resource_time_budget,
+    )
+
+
 async def crawl(
-    config: CrawlConfig, *, on_batch: OnBatch, on_progress: OnProgress | None = None
+    config: CrawlConfig,
+    *,
+    on_batch: OnBatch,
+    on_progress: OnProgress | None = None,
+    on_resources: OnResources | None = None,
 ) -> CrawlOutcome:
-    """Crawl the site of `config.start_url`; records go to `on_batch` as they are made.
+    """Crawl the site of `config.start_url`; records go to `on_batch` as they are made,
+    and the resource checks' records to `on_resources` once the pages are done.
 
     Raises InvalidTargetURL (before any request to the site) for a start URL that is
     not http(s) or, unless `allow_private_targets`, not a public address. Any other
@@ -118,7 +154,15 @@ async def crawl(
         Fetcher(config.fetch_settings()) as fetcher,
     ):
         run = _Crawl(config, start, fetcher, pool, outcome, on_batch, on_progress)
-        await run.execute()
+        async with open_checker(
+            config.resources,
+            config.fetch_settings(),
+            site=run.site,
+            book=fetcher.book,
+            site_gate=run.gate,
+        ) as checker:
+            run.checker, run.on_resources = checker, on_resources
+            await run.execute()
     outcome.duration_seconds = round(time.monotonic() - started, 3)
     get_logger().info(
         f"Crawled {outcome.pages_crawled} URLs of {start} in {outcome.duration_seconds} s "
@@ -157,17 +201,36 @@ class _Crawl:
         self.fetch_slots = asyncio.Semaphore(config.concurrency)
         self.policy = robots.RobotsPolicy(user_agent=config.user_agent, allow_all=True)
         self.started = 0
+        self.checker: ResourceChecker | None = None
+        self.on_resources: OnResources | None = None
 
     async def execute(self) -> None:
-        """Run within the time limit; whatever happens, flush the last batch."""
+        """Run within the time limit; whatever happens, flush the last batch. Then the
+        resource checks still running get their budget (within the time limit)."""
+        deadline = asyncio.get_running_loop().time() + self.config.time_limit
         try:
-            async with asyncio.timeout(self.config.time_limit):
+            async with asyncio.timeout_at(deadline):
                 await self._prepare()
                 await self._schedule()
         except TimeoutError:
             self.outcome.stopped_by = "time_limit"
         finally:
             await self._flush()
+        await self._finish_resources(deadline)
+
+    async def _finish_resources(self, deadline: float) -> None:
+        """Wait for the resource checks (budget permitting), count them, send their records."""
+        checker, settings = self.checker, self.config.resources
+        if checker is None or settings is None:
+            return
+        budget_end = min(deadline, asyncio.get_running_loop().time() + settings.time_budget)
+        await checker.finish(self.fetched, allowed=self.policy.can_fetch, deadline=budget_end)
+        self.outcome.resources = checker.counts()
+        if self.on_resources is None:
+            return
+        records = checker.records()
+        for start in range(0, len(records), RESOURCE_BATCH):
+            await self.on_resources(records[start : start + RESOURCE_BATCH])
 
     async def _prepare(self) -> None:
         """robots.txt, then sitemaps, then seed the frontier."""
@@ -242,7 +305,10 @@ class _Crawl:
                 return
             self.fetched.add(url)
             result = await self.fetcher.fetch(url, body_for=HTML_TYPES, on_hop=self._hop)
-        record = self._record(result, depth, await self._parse(result))
+        parsed = await self._parse(result)
+        record = self._record(result, depth, parsed)
+        if self.checker is not None and parsed:
+            self.checker.submit(record)
         for link in record.links:
             if link.internal and link.target:
                 self._discover(link.target, depth + 1)

@@ -12,6 +12,7 @@ Every failure becomes `FetchResult.error` text.
 from __future__ import annotations
 
 import asyncio
+import functools
 import select
 import socket
 import ssl
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any
 
+import certifi
 import httpcore
 import httpx
 
@@ -45,6 +47,9 @@ class FetchSettings:
     max_bytes: int = 5 * 1024 * 1024
     max_connections: int = 16
     allow_private: bool = False
+    #: A PEM file of extra certificate authorities to trust besides the public ones
+    #: (a site behind a private CA; tests' locally generated certificates).
+    ca_file: str | None = None
 
     @property
     def deadline(self) -> float:
@@ -197,14 +202,33 @@ class SetCookieJar(CookieJar):
         super().extract_cookies(response, request)
 
 
-def pinned_transport(backend: PinnedBackend, max_connections: int) -> httpx.AsyncHTTPTransport:
+def tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+    """httpx's default verification, or the public authorities plus those of `ca_file`."""
+    if ca_file is None:
+        return True
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+@functools.cache
+def public_tls_context() -> ssl.SSLContext:
+    """Verification against the public authorities httpx trusts (certifi's bundle),
+    built once per process: loading the bundle is the expensive part, and the context
+    is only read afterwards."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def pinned_transport(
+    backend: PinnedBackend, max_connections: int, *, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncHTTPTransport:
     """httpx's own transport, with its connection pool rebuilt on `backend`.
 
     httpx has no public way to choose httpcore's network backend, so the pool the
     transport made is replaced by an identical one on ours (tests/unit/crawler/
     test_pinning.py fails loudly if httpx ever renames `_pool`).
     """
-    transport = httpx.AsyncHTTPTransport(http1=True, http2=False)
+    transport = httpx.AsyncHTTPTransport(verify=verify, http1=True, http2=False)
     made = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=made._ssl_context,
@@ -231,7 +255,11 @@ class Fetcher:
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self._client = httpx.AsyncClient(
             follow_redirects=False,
-            transport=pinned_transport(PinnedBackend(self.book), settings.max_connections),
+            transport=pinned_transport(
+                PinnedBackend(self.book),
+                settings.max_connections,
+                verify=tls_context(settings.ca_file),
+            ),
             timeout=timeout,
             headers={"User-Agent": settings.user_agent},
             cookies=SetCookieJar(),
@@ -251,6 +279,8 @@ class Fetcher:
         body_for: tuple[str, ...] | None = None,
         max_bytes: int | None = None,
         on_hop: Callable[[str], None] | None = None,
+        method: str = "GET",
+        follow: bool = True,
     ) -> FetchResult:
         """GET `url`, following redirects by hand; read the body only for `body_for` types.
 
@@ -258,9 +288,18 @@ class Fetcher:
         the size is recorded (Content-Length, else counted while discarding). Bodies are
         cut at `max_bytes` (default: the settings' `max_bytes`). `on_hop(url)` is told
         each redirect target just before it is requested (the crawl's "fetched" set).
+        `method="HEAD"` asks for the headers only (resource checks); `follow=False`
+        stops at the first answer, a redirect included.
         """
         result = FetchResult(url=url)
-        plan = _Plan(body_for, max_bytes or self.settings.max_bytes, time.perf_counter(), on_hop)
+        plan = _Plan(
+            body_for,
+            max_bytes or self.settings.max_bytes,
+            time.perf_counter(),
+            on_hop,
+            method,
+            follow,
+        )
         try:
             await self._follow(result, plan)
         except InvalidTargetURL as exc:
@@ -283,6 +322,8 @@ class Fetcher:
                 return
             hop = RedirectHop(url=url, status_code=result.status_code or 0, location=location)
             result.redirects.append(hop)
+            if not plan.follow:
+                return
             url = normalize_url(location, url) or ""
             if not url:
                 result.error = f"redirect to a URL we cannot follow: {location!r}"
@@ -297,7 +338,7 @@ class Fetcher:
 
     async def _request(self, url: str, result: FetchResult, plan: _Plan) -> str | None:
         """One hop: fill `result` from the response; return the Location to follow, if any."""
-        async with self._client.stream("GET", url) as response:
+        async with self._client.stream(plan.method, url) as response:
             result.response_time_ms = round((time.perf_counter() - plan.started) * 1000, 1)
             result.final_url = url
             result.status_code = response.status_code
@@ -320,6 +361,8 @@ class _Plan:
     max_bytes: int
     started: float
     on_hop: Callable[[str], None] | None = None
+    method: str = "GET"
+    follow: bool = True
 
 
 async def _read_body(response: httpx.Response, result: FetchResult, limit: int) -> None:

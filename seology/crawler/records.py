@@ -118,6 +118,50 @@ class PageRecord(BaseModel):
         return h1s[0] if h1s else None
 
 
+ResourceKind = Literal["link", "image", "canonical", "hreflang"]
+
+
+class ResourceRecord(BaseModel):
+    """What a URL the pages point to answered, checked without crawling it further.
+
+    `status_code` and `location` are the URL's own answer (a redirect's 3xx); after
+    its redirects, `final_url` answered `final_status`. `status_code` None: no answer
+    (`error` says why); `error` alone with `checked` False: refused by the safety rules
+    or not reached within the crawl's resource time budget, so nothing is judged.
+    """
+
+    url: str
+    kinds: list[ResourceKind] = Field(default_factory=list)
+    checked: bool = True
+    status_code: int | None = None
+    location: str | None = None
+    final_url: str | None = None
+    final_status: int | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Answered >= 400 in the end, nothing at all, or a redirect loop."""
+        if not self.checked:
+            return False
+        final = self.final_status if self.final_status is not None else self.status_code
+        return self.error is not None or final is None or final >= 400
+
+    @property
+    def problem(self) -> bool:
+        """Checked, and failed or not 2xx itself: the records the audit may report."""
+        own = self.status_code
+        return self.checked and (self.failed or own is None or not 200 <= own < 300)
+
+
+class ResourceCounts(BaseModel):
+    """Resource checks of one kind in a crawl (a URL of two kinds counts in both)."""
+
+    checked: int = 0
+    failed: int = 0
+    unchecked: int = 0
+
+
 class CrawlOutcome(BaseModel):
     """How a crawl ended; the flow stores it as the crawl's summary."""
 
@@ -138,3 +182,5 @@ class CrawlOutcome(BaseModel):
     robots_txt: str | None = None
     # Internal URLs found but disallowed by robots.txt (first 1,000).
     blocked_urls: list[str] = Field(default_factory=list)
+    # Resource checks by kind (`link`, `image`, `canonical`, `hreflang`).
+    resources: dict[str, ResourceCounts] = Field(default_factory=dict)

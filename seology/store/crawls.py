@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 
 from seology.core.errors import SiteNotFound
-from seology.crawler.records import CrawlOutcome, PageRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.store.engine import session_scope
-from seology.store.models import Crawl, Issue, Link, Page, Site
+from seology.store.models import Crawl, Issue, Link, Page, Resource, Site
 from seology.store.usage import count_usage, current_period
 
 
@@ -79,7 +79,7 @@ def begin_crawl(
 
 
 def _clear_crawl_outputs(session: Any, crawl_id: int) -> None:
-    for model in (Link, Issue, Page):
+    for model in (Link, Issue, Resource, Page):
         session.execute(delete(model).where(model.crawl_id == crawl_id))
 
 
@@ -129,6 +129,51 @@ def _link_rows(crawl_id: int, record: PageRecord) -> list[dict[str, Any]]:
     ]
 
 
+def store_resources(engine: Engine, *, crawl_id: int, records: list[ResourceRecord]) -> None:
+    """Write one batch of resource checks' records in a single transaction."""
+    if not records:
+        return
+    rows = [_resource_row(crawl_id, record) for record in records]
+    with session_scope(engine) as session:
+        session.execute(insert(Resource), rows)
+
+
+def _resource_row(crawl_id: int, record: ResourceRecord) -> dict[str, Any]:
+    return {
+        "crawl_id": crawl_id,
+        "url": record.url,
+        "kinds": ",".join(record.kinds),
+        "checked": record.checked,
+        "status_code": record.status_code,
+        "location": record.location,
+        "final_url": record.final_url,
+        "final_status": record.final_status,
+        "error": record.error,
+        "problem": record.problem,
+    }
+
+
+def problem_resources(engine: Engine, *, crawl_id: int) -> list[ResourceRecord]:
+    """The crawl's resource records some check may report (failed, or not 2xx themselves)."""
+    with session_scope(engine) as session:
+        rows = session.scalars(
+            select(Resource).where(Resource.crawl_id == crawl_id, Resource.problem.is_(True))
+        ).all()
+        return [
+            ResourceRecord(
+                url=row.url,
+                kinds=[kind for kind in row.kinds.split(",") if kind],  # type: ignore[misc]
+                checked=row.checked,
+                status_code=row.status_code,
+                location=row.location,
+                final_url=row.final_url,
+                final_status=row.final_status,
+                error=row.error,
+            )
+            for row in rows
+        ]
+
+
 def record_progress(engine: Engine, *, crawl_id: int, pages_crawled: int) -> None:
     """Keep the crawl's page count current: the job status reads progress from it."""
     with session_scope(engine) as session:
@@ -176,7 +221,21 @@ def crawl_summary(engine: Engine, *, crawl_id: int, outcome: CrawlOutcome) -> di
             "stoppedBy": outcome.stopped_by,
             "durationSeconds": round(outcome.duration_seconds, 3),
             "statusCodes": status_counts,
+            "resources": resource_summary(outcome),
         }
+
+
+def resource_summary(outcome: CrawlOutcome) -> dict[str, Any]:
+    """What the resource checks asked and what failed, in all and per kind."""
+    by_kind = {
+        kind: {"checked": c.checked, "failed": c.failed, "unchecked": c.unchecked}
+        for kind, c in outcome.resources.items()
+    }
+    totals = {
+        key: sum(counts[key] for counts in by_kind.values())
+        for key in ("checked", "failed", "unchecked")
+    }
+    return {**totals, "byKind": by_kind}
 
 
 def _status_counts(session: Any, crawl_id: int) -> dict[str, int]:

@@ -164,6 +164,28 @@ class Link(Base):
     is_internal: Mapped[bool] = mapped_column(Boolean)
 
 
+class Resource(Base):
+    """One URL the crawl's pages point to, checked without crawling it (a resource check).
+
+    `problem` marks the rows the audit reads: checked, and failed or not 2xx itself.
+    """
+
+    __tablename__ = "resources"
+    __table_args__ = (Index("ix_resources_crawl_problem", "crawl_id", "problem"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crawl_id: Mapped[int] = mapped_column(ForeignKey("crawls.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(4096))
+    kinds: Mapped[str] = mapped_column(String(80))
+    checked: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    final_url: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    final_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    problem: Mapped[bool] = mapped_column(Boolean)
+
+
 class Issue(Base):
     """One audit finding: a check id from docs/audit-checks.md, on one URL."""
 

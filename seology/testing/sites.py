@@ -15,6 +15,7 @@ and the port is only known once the server listens).
 from __future__ import annotations
 
 import random
+import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Response:
     delay: float = 0.0
     behaviour: Literal["normal", "hang", "drip"] = "normal"
     templated: bool = False
+    #: What a HEAD request gets instead of `status` (a server that refuses HEAD: 405).
+    head_status: int | None = None
 
     def header_pairs(self) -> list[tuple[str, str]]:
         pairs = list(self.headers.items() if isinstance(self.headers, Mapping) else self.headers)
@@ -71,7 +74,11 @@ class SiteServer:
 
     `routes` maps a path (with query, or without to match any query) to a Response;
     `fallback(path)` answers paths not in the table (dynamic sites); else 404.
-    `requests` lists every requested path (with query), in order.
+    `requests` lists every requested path (with query), in order; `methods` the
+    method of each; `answered` the paths whose response was sent, in order. `host`
+    127.0.0.2 (…) is another host on the same machine; with `tls` (a server-side
+    SSLContext) the site is served over https. `marks` are more placeholders of
+    templated bodies and headers (besides {{base_url}}), e.g. another site's URL.
     """
 
     def __init__(
@@ -80,12 +87,21 @@ class SiteServer:
         *,
         fallback: Fallback | None = None,
         port: int = 0,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+        marks: Mapping[str, str] | None = None,
     ) -> None:
         self.routes: dict[str, Response] = dict(routes or {})
         self.fallback = fallback
         self.requests: list[str] = []
+        self.methods: list[str] = []
+        self.answered: list[str] = []
+        self.marks = dict(marks or {})
+        self.scheme = "https" if tls else "http"
         self._stopping = threading.Event()
-        self._httpd = _Server(("127.0.0.1", port), _Handler)
+        self._httpd = _Server((host, port), _Handler)
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.site = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -93,8 +109,9 @@ class SiteServer:
 
     @property
     def base_url(self) -> str:
-        """`http://127.0.0.1:<port>` (no trailing slash)."""
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        """`http://127.0.0.1:<port>` (no trailing slash; https and the host as served)."""
+        host, port = self._httpd.server_address[:2]
+        return f"{self.scheme}://{host}:{port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -152,21 +169,27 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, with_body: bool) -> None:
         site = self.server.site
         site.requests.append(self.path)
+        site.methods.append(self.command)
         response = site.lookup(self.path)
         if response.delay and site._stopping.wait(response.delay):
             return
-        body = _render(response.body, response.templated, site.base_url)
+        if not with_body and response.head_status is not None:
+            response = Response(status=response.head_status, content_type=None)
+        body = _render(response.body, response.templated, site.base_url, site.marks)
         try:
             self._send_head(response, body, site.base_url)
             if with_body:
                 self._send_body(response, body, site._stopping)
+            site.answered.append(self.path)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
     def _send_head(self, response: Response, body: bytes, base_url: str) -> None:
         self.send_response(response.status)
         for name, value in response.header_pairs():
-            self.send_header(name, value.replace(BASE_URL_MARK, base_url))
+            for mark, filled in {BASE_URL_MARK: base_url, **self.server.site.marks}.items():
+                value = value.replace(mark, filled)
+            self.send_header(name, value)
         extra = HANG_EXTRA_BYTES if response.behaviour != "normal" else 0
         self.send_header("Content-Length", str(len(body) + extra))
         self.end_headers()
@@ -184,8 +207,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def _render(body: bytes, templated: bool, base_url: str) -> bytes:
-    return body.replace(BASE_URL_MARK.encode(), base_url.encode()) if templated else body
+def _render(
+    body: bytes, templated: bool, base_url: str, marks: Mapping[str, str] | None = None
+) -> bytes:
+    if not templated:
+        return body
+    for mark, value in {BASE_URL_MARK: base_url, **(marks or {})}.items():
+        body = body.replace(mark.encode(), value.encode())
+    return body
 
 
 # --- Generated sites ---------------------------------------------------------------

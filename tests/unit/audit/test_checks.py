@@ -22,6 +22,7 @@ from seology.crawler.records import (
     LinkRecord,
     PageRecord,
     RedirectHop,
+    ResourceRecord,
 )
 from tests.unit.audit.builders import (
     SITE,
@@ -46,7 +47,8 @@ class Case:
     expected: tuple[str, ...] = ()
     outcome: Callable[[], CrawlOutcome | None] = outcome
     config: AuditConfig = field(default_factory=AuditConfig)
-    resources: dict[str, int | None] = field(default_factory=dict)
+    # URL → status (None: no answer), (own status, final status), or "unchecked".
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def positive(self) -> bool:
@@ -59,8 +61,6 @@ def case(check_id: str, records: Callable[[], list[PageRecord]], *expected: str,
     return pytest.param(Case(check_id, records, expected, **kw), id=label)
 
 
-NOT_CHECKED = AuditConfig(check_external_links=False, check_resources=False)
-RESOURCES_ON = AuditConfig(check_external_links=True, check_resources=True)
 LONG = "x" * 61
 SIMILAR = "0123456789abcdef"
 LONG_PATH = "/" + "a" * (115 - len(SITE))  # 116 characters with the site
@@ -112,12 +112,13 @@ CASES = [
          lambda: [page("/a", links=[link("/old")]), redirected("/old", "/b")], "/a"),
     case("links.to_redirect", lambda: [page("/a", links=[link("/b")]), page("/b")]),
     case("links.to_broken_external",
-         lambda: [page("/a", links=[external("https://else.org/x")])], "/a",
-         config=RESOURCES_ON, resources={"https://else.org/x": 404}),
-    # off by default: the statuses are not judged
+         lambda: [page("/a", links=[external("https://else.org/x"), external("https://b.org/"),
+                                   external("https://c.org/")])], "/a",
+         resources={"https://else.org/x": 404, "https://b.org/": None, "https://c.org/": 200}),
+    # a redirect to a live page is fine; a target not checked is not judged
     case("links.to_broken_external",
-         lambda: [page("/a", links=[external("https://else.org/x")])],
-         config=NOT_CHECKED, resources={"https://else.org/x": 404}),
+         lambda: [page("/a", links=[external("https://else.org/x"), external("https://b.org/")])],
+         resources={"https://else.org/x": (301, 200), "https://b.org/": "unchecked"}),
     # --- 2. Titles and meta descriptions ---
     case("title.missing", lambda: [page("/a", titles=[])], "/a"),
     case("title.missing", lambda: [page("/a")]),
@@ -197,10 +198,11 @@ CASES = [
     case("img.alt_too_long", lambda: [page("/a", images=[image(alt="a" * 100)])]),
     case("img.missing_dimensions", lambda: [page("/a", images=[image(height=None)])], "/a"),
     case("img.missing_dimensions", lambda: [page("/a", images=[image()])]),
-    case("img.broken", lambda: [page("/a", images=[image("/img/x.png")])], "/a",
-         config=RESOURCES_ON, resources={url("/img/x.png"): 404}),
+    case("img.broken", lambda: [page("/a", images=[image("/img/x.png"),
+                                                   image("https://cdn.org/y.png")])], "/a",
+         resources={"https://cdn.org/y.png": (302, 404)}),  # external, after its redirect
     case("img.broken", lambda: [page("/a", images=[image("/img/x.png")])],
-         config=RESOURCES_ON, resources={url("/img/x.png"): 200}),
+         resources={url("/img/x.png"): 200}),
     # --- 5. Canonicals ---
     case("canonical.missing", lambda: [page("/a", canonicals=[])], "/a"),
     # a noindex page is not indexable: no canonical needed
@@ -224,6 +226,13 @@ CASES = [
         redirected("/old", "/b")], "/a"),
     case("canonical.to_non_200", lambda: [
         page("/a", canonicals=[Canonical(href=url("/b"), source="head")]), page("/b")]),
+    # a target reached only through the tag: its resource check's own answer counts
+    case("canonical.to_non_200", lambda: [
+        page("/a", canonicals=[Canonical(href=url("/moved"), source="head")])], "/a",
+         resources={url("/moved"): (301, 200)}),
+    case("canonical.to_non_200", lambda: [
+        page("/a", canonicals=[Canonical(href=url("/fine"), source="head")])],
+         resources={url("/fine"): 200}),
     case("canonical.to_non_indexable", lambda: [
         page("/a", canonicals=[Canonical(href=url("/b"), source="head")]),
         page("/b", meta_robots=["noindex"])], "/a"),
@@ -373,7 +382,10 @@ CASES = [
     case("hreflang.to_non_200", lambda: [
         page("/a", hreflang=alternates(("en", "/a"), ("de", "/old"))),
         redirected("/old", "/b")], "/a"),
-    # an alternate the crawl did not fetch is not judged
+    # an alternate only a resource check asked for
+    case("hreflang.to_non_200", lambda: [page("/a", hreflang=alternates(("de", "/gone")))],
+         "/a", resources={url("/gone"): 404}),
+    # an alternate neither the crawl nor a resource check asked for is not judged
     case("hreflang.to_non_200", lambda: [page("/a", hreflang=alternates(("de", "/never")))]),
     case("html.lang_missing", lambda: [page("/a", html_lang=" ")], "/a"),
     case("html.lang_missing", lambda: [page("/a")]),
@@ -416,8 +428,19 @@ CASES = [
 # fmt: on
 
 
+def resource(target: str, answer: Any) -> ResourceRecord:
+    """A resource check's record from a table row's shorthand."""
+    if answer == "unchecked":
+        return ResourceRecord(url=target, checked=False, error="not checked")
+    if answer is None:
+        return ResourceRecord(url=target, error="connection failed")
+    own, final = answer if isinstance(answer, tuple) else (answer, answer)
+    return ResourceRecord(url=target, status_code=own, final_status=final)
+
+
 def found_urls(row: Case) -> set[str]:
-    result = run_audit(row.records(), row.outcome(), row.config, resource_status=row.resources)
+    resources = [resource(target, answer) for target, answer in row.resources.items()]
+    result = run_audit(row.records(), row.outcome(), row.config, resources=resources)
     return {issue.url for issue in result.issues if issue.check_id == row.check_id}
 
 

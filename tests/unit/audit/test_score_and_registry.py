@@ -73,4 +73,3 @@ def test_thresholds_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SEOLOGY_AUDIT_NEAR_DUPLICATE_SIMILARITY", "0.95")
     config = AuditConfig.from_settings(Settings())
     assert (config.title_max_chars, config.near_duplicate_max_bits) == (70, 3)
-    assert AuditConfig.from_settings(Settings(_env_file=None)).check_resources is False

@@ -1,11 +1,13 @@
 """One crawl of the benchmark site by seology.crawler.engine, in its own process.
 
-    python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N]
+    python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N] [--no-resources]
 
 Prints `PROGRESS <pages> <peak RSS MB>` at 2k/5k/10k pages and one JSON line at the
 end (pages, seconds, peak RSS of this process). The parser processes are children of
 this one and are waited for when the crawl closes its pool, so the parent's
 RUSAGE_CHILDREN includes them: the CPU figure covers every process of the crawl.
+Resource checks (images, hreflang and canonical targets, external links) are on, as
+in a real crawl; `--no-resources` turns them off, for comparison.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import resource
 import sys
 import time
 
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.engine import DEFAULT_RESOURCES, CrawlConfig, crawl
 from seology.crawler.records import PageRecord
 
 MARKS = (2_000, 5_000, 10_000)
@@ -27,7 +29,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run(base_url: str, pages: int, concurrency: int, parsers: int | None) -> dict:
+async def run(
+    base_url: str, pages: int, concurrency: int, parsers: int | None, resources: bool
+) -> dict:
     config = CrawlConfig(
         start_url=f"{base_url}/",
         max_pages=pages,
@@ -35,6 +39,7 @@ async def run(base_url: str, pages: int, concurrency: int, parsers: int | None) 
         per_host_connections=concurrency,
         allow_private_targets=True,
         parser_processes=parsers,
+        resources=DEFAULT_RESOURCES if resources else None,
     )
     counts = {"pages": 0, "html": 0}
 
@@ -49,7 +54,14 @@ async def run(base_url: str, pages: int, concurrency: int, parsers: int | None) 
     started = time.perf_counter()
     outcome = await crawl(config, on_batch=on_batch, on_progress=on_progress)
     seconds = time.perf_counter() - started
-    return {**counts, "seconds": seconds, "stopped_by": outcome.stopped_by}
+    checked = sum(c.checked for c in outcome.resources.values())
+    failed = sum(c.failed for c in outcome.resources.values())
+    return {
+        **counts,
+        "seconds": seconds,
+        "stopped_by": outcome.stopped_by,
+        "resources": {"checked": checked, "failed": failed},
+    }
 
 
 def main() -> None:
@@ -58,8 +70,11 @@ def main() -> None:
     parser.add_argument("pages", type=int)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--parsers", type=int, default=None)
+    parser.add_argument("--no-resources", dest="resources", action="store_false")
     args = parser.parse_args()
-    result = asyncio.run(run(args.base_url, args.pages, args.concurrency, args.parsers))
+    result = asyncio.run(
+        run(args.base_url, args.pages, args.concurrency, args.parsers, args.resources)
+    )
     result["main_rss_mb"] = peak_rss_mb()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["main_cpu"] = usage.ru_utime + usage.ru_stime

@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.crawl.run                    # 2,000 pages, 3 rounds
     .venv/bin/python -m bench.crawl.run --rounds 5 --engines ours,scrapy,scrapy-idiomatic
     .venv/bin/python -m bench.crawl.run --memory           # 10,000 pages, ours: RSS curve
+    .venv/bin/python -m bench.crawl.run --engines ours,scrapy,ours-no-resources
 
 Each crawl runs in its own subprocess, engines alternating (A B A B …), so that a
 noisy neighbour hits both alike. Per run: pages/s (the engine's own crawl time), CPU
@@ -11,8 +12,10 @@ seconds of every process of the crawl (RUSAGE_CHILDREN of this driver: the engin
 process plus the parser processes, its children, which it waits for before it exits),
 the engine process's own peak RSS, and the peak of the summed RSS and PSS of its whole
 process tree (sampled from /proc every 50 ms; `--memory` also prints each process's
-peak). Medians over rounds, then ours/Scrapy. Figures are printed, never asserted;
-quote them with the load average.
+peak). Our crawl checks what its pages point to (SEO_CHECKS.md "Resources": on this
+site ~15 images and 3 hreflang targets a page, ~18 HEADs a page that Scrapy does not
+make); `ours-no-resources` is the same crawl without them. Medians over rounds, then
+ours/Scrapy. Figures are printed, never asserted; quote them with the load average.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from seology.testing.servers import free_port
 
 ENGINES = {
     "ours": ["-m", "bench.crawl.ours"],
+    "ours-no-resources": ["-m", "bench.crawl.ours", "--no-resources"],
     "scrapy": ["-m", "bench.crawl.scrapy_spider"],
     "scrapy-idiomatic": ["-m", "bench.crawl.scrapy_spider", "--idiomatic"],
 }
@@ -64,6 +68,8 @@ class Run:
     tree_rss: float
     tree_pss: float
     progress: list[Mark] = field(default_factory=list)
+    #: Resource checks of our crawl: {"checked": n, "failed": n} (Scrapy: none).
+    resources: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -182,6 +188,7 @@ def run_engine(engine: str, base_url: str, pages: int, concurrency: int) -> Run:
         tree_rss=sampler.peak,
         tree_pss=sampler.peak_pss,
         progress=progress,
+        resources=result.get("resources", {}),
     )
 
 
@@ -198,9 +205,15 @@ def print_run(run: Run, load: float) -> None:
         f"  {run.engine:<17} {run.pages:>6} pages {run.rate:7.1f} pages/s"
         f"  CPU {run.cpu:5.1f} s (main {run.main_cpu:4.1f})"
         f"  RSS main {run.main_rss:5.1f} MB, all {run.tree_rss:5.1f} MB (PSS {run.tree_pss:5.1f})"
-        f"  (load {load:.2f})",
+        f"{_resources(run)}  (load {load:.2f})",
         flush=True,
     )
+
+
+def _resources(run: Run) -> str:
+    if not run.resources:
+        return ""
+    return f"  resources {run.resources['checked']} checked ({run.resources['failed']} failed)"
 
 
 def summarise(runs: list[Run], engines: list[str]) -> None:

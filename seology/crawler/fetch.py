@@ -202,10 +202,11 @@ class SetCookieJar(CookieJar):
         super().extract_cookies(response, request)
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
-    """httpx's default verification, or the public authorities plus those of `ca_file`."""
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """httpx's default verification (one context per process), or the public
+    authorities plus those of `ca_file`."""
     if ca_file is None:
-        return True
+        return public_tls_context()
     context = ssl.create_default_context(cafile=certifi.where())
     context.load_verify_locations(cafile=ca_file)
     return context
@@ -220,7 +221,7 @@ def public_tls_context() -> ssl.SSLContext:
 
 
 def pinned_transport(
-    backend: PinnedBackend, max_connections: int, *, verify: ssl.SSLContext | bool = True
+    backend: PinnedBackend, max_connections: int, *, verify: ssl.SSLContext | None = None
 ) -> httpx.AsyncHTTPTransport:
     """httpx's own transport, with its connection pool rebuilt on `backend`.
 
@@ -228,7 +229,9 @@ def pinned_transport(
     transport made is replaced by an identical one on ours (tests/unit/crawler/
     test_pinning.py fails loudly if httpx ever renames `_pool`).
     """
-    transport = httpx.AsyncHTTPTransport(verify=verify, http1=True, http2=False)
+    transport = httpx.AsyncHTTPTransport(
+        verify=verify or public_tls_context(), http1=True, http2=False
+    )
     made = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=made._ssl_context,

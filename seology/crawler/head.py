@@ -21,7 +21,6 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from seology.crawler.fetch import public_tls_context
 from seology.crawler.safety import AddressBook
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -49,24 +48,34 @@ class _Head:
 
 
 def parse_head(head: bytes) -> _Head:
-    """Status, Location and keep-alive of a response head (without its blank line)."""
-    lines = head.decode("latin-1").split("\n")
-    version, _, rest = lines[0].strip().partition(" ")
+    """Status, Location and keep-alive of a response head (without its blank line).
+
+    Header names are found in a lowercased copy (one C call), values read from the
+    original: Location keeps its case.
+    """
+    line_end = head.find(b"\n")
+    status_line = head if line_end < 0 else head[:line_end]
+    version, _, rest = status_line.strip().partition(b" ")
     code = rest[:3]
-    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
-        raise HeadFailed(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-    location, connection = None, ""
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon:
-            continue
-        name = name.strip().lower()
-        if name == "location" and location is None:
-            location = value.strip()
-        elif name == "connection":
-            connection = value.strip().lower()
-    keep_alive = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
+    if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
+        raise HeadFailed(f"not an HTTP/1.x status line: {status_line[:80]!r}")
+    lowered = head.lower()
+    location = _header(head, lowered, b"\nlocation:")
+    connection = (_header(head, lowered, b"\nconnection:") or "").lower()
+    http10 = version == b"HTTP/1.0"
+    keep_alive = "keep-alive" in connection if http10 else "close" not in connection
     return _Head(int(code), location, keep_alive)
+
+
+def _header(head: bytes, lowered: bytes, marker: bytes) -> str | None:
+    """The first value of the header `marker` names (`b"\\nname:"`), trimmed."""
+    start = lowered.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = head.find(b"\n", start)
+    value = head[start:] if end < 0 else head[start:end]
+    return value.strip().decode("latin-1")
 
 
 class _Connection(asyncio.Protocol):
@@ -140,7 +149,7 @@ class HeadClient:
         *,
         user_agent: str,
         book: AddressBook,
-        ssl_context: ssl.SSLContext | None,
+        ssl_context: ssl.SSLContext,
         connect_timeout: float,
     ) -> None:
         self.header_lines = f"User-Agent: {user_agent}\r\nAccept: */*\r\n"
@@ -199,9 +208,7 @@ class HeadClient:
 
     async def _connect(self, origin: tuple[str, str, int]) -> _Connection:
         scheme, host, port = origin
-        context = None
-        if scheme == "https":
-            context = self.ssl_context or public_tls_context()
+        context = self.ssl_context if scheme == "https" else None
         addresses = [host] if self.book.allow_private else await self.book.vetted(host, port)
         failure: Exception = OSError(f"{host} has no usable address")
         loop = asyncio.get_running_loop()

@@ -153,7 +153,7 @@ def _tag_fields(
     fields["titles"] = [_text(t) for t in soup.find_all("title") if not _inside(t, "svg")]
     fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
     fields["security_headers"] = _security_headers(pairs)
-    fields["images"] = _images(soup)
+    fields["images"] = _images(soup, link_base)
     fields["links"] = _links(soup, link_base, site_host(url))
     fields["json_ld"] = _json_ld(soup)
     fields["mixed_content"] = _mixed_content(soup, link_base) if url.startswith("https:") else []
@@ -326,16 +326,22 @@ def _security_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return {k: v for k, v in reversed(pairs) if k in SECURITY_HEADERS}
 
 
-def _images(soup: Finder) -> list[dict[str, str | None]]:
-    return [
-        {
-            "src": (_attr(img, "src") or "").strip(),
-            "alt": _attr(img, "alt"),
-            "width": _attr(img, "width"),
-            "height": _attr(img, "height"),
-        }
-        for img in soup.find_all("img")
-    ]
+def _images(soup: Finder, base: str) -> list[dict[str, str | None]]:
+    """Every `<img>`: src as written, resolved like a link (`target`), alt and size."""
+    origin = _origin(base)
+    images = []
+    for img in soup.find_all("img"):
+        src = (_attr(img, "src") or "").strip()
+        images.append(
+            {
+                "src": src,
+                "target": _link_target(src, base, origin) if src else None,
+                "alt": _attr(img, "alt"),
+                "width": _attr(img, "width"),
+                "height": _attr(img, "height"),
+            }
+        )
+    return images
 
 
 def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:

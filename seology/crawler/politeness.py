@@ -26,10 +26,11 @@ class HostGate:
         """Wait for a free connection to `host` and for its delay to pass."""
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.connections))
         async with semaphore:
-            await self._wait_turn(host)
+            await self.wait_turn(host)
             yield
 
-    async def _wait_turn(self, host: str) -> None:
+    async def wait_turn(self, host: str) -> None:
+        """Wait until `host`'s delay since the last start has passed (no slot taken)."""
         if self.delay <= 0:
             return
         now = time.monotonic()

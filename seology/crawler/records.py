@@ -32,7 +32,10 @@ class Hreflang(BaseModel):
 
 
 class Image(BaseModel):
+    """An `<img>`; `target` is its src resolved and normalised as a link's href is."""
+
     src: str
+    target: str | None = None
     alt: str | None = None
     width: str | None = None
     height: str | None = None

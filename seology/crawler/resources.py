@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from seology.core.errors import InvalidTargetURL
 from seology.crawler.fetch import (
@@ -62,17 +61,55 @@ class ResourceSettings:
     time_budget: float = 30.0
 
 
+KIND_BITS: dict[ResourceKind, int] = {"link": 1, "image": 2, "canonical": 4, "hreflang": 8}
+
+
 @dataclass(slots=True)
 class _State:
-    """One resource URL's kinds and, once asked, its answer."""
+    """One resource URL: its kinds (bits of KIND_BITS) and, once asked, its answer.
 
-    kinds: set[ResourceKind] = field(default_factory=set)
+    Plain slots, not a ResourceRecord: a crawl holds one per URL its pages point to,
+    and sets several fields of each while asking (pydantic's setattr is the cost).
+    """
+
+    kinds: int = 0
     answered: bool = False
-    record: ResourceRecord | None = None
+    checked: bool = True
+    status_code: int | None = None
+    location: str | None = None
+    final_url: str | None = None
+    final_status: int | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """`ResourceRecord.failed` of the answer, without building the record."""
+        final = self.final_status if self.final_status is not None else self.status_code
+        return self.error is not None or final is None or final >= 400
+
+    def record(self, url: str) -> ResourceRecord:
+        """The answer as the record storage and the audit read."""
+        if not self.answered:
+            return ResourceRecord(url=url, kinds=_kinds(self.kinds), checked=False,
+                                  error=BUDGET_ERROR)  # fmt: skip
+        return ResourceRecord(
+            url=url,
+            kinds=_kinds(self.kinds),
+            checked=self.checked,
+            status_code=self.status_code,
+            location=self.location,
+            final_url=self.final_url,
+            final_status=self.final_status,
+            error=self.error,
+        )
+
+
+def _kinds(bits: int) -> list[ResourceKind]:
+    return [kind for kind, bit in KIND_BITS.items() if bits & bit]
 
 
 class ResourceChecker:
-    """Checks what pages point to, once per URL; `finish` ends it and gives the records."""
+    """Checks what pages point to, once per URL; `finish` ends it, `records` gives them."""
 
     def __init__(
         self,
@@ -90,13 +127,15 @@ class ResourceChecker:
         self.states: dict[str, _State] = {}
         self.deferred: list[str] = []
         self.queues: dict[str, deque[str]] = {}
-        self.workers: dict[str, set[asyncio.Task[None]]] = {}
+        self.busy: dict[str, int] = {}
+        self.workers: set[asyncio.Task[None]] = set()
+        self.bits = sum(KIND_BITS[kind] for kind in settings.kinds)
 
     def submit(self, record: PageRecord) -> None:
         """Take in what a parsed page points to; external targets are asked at once."""
-        kinds = self.settings.kinds
         for url, kind in targets(record):
-            if kind not in kinds:
+            bit = KIND_BITS[kind]
+            if not self.bits & bit:
                 continue
             state = self.states.get(url)
             if state is None:
@@ -105,7 +144,7 @@ class ResourceChecker:
                     self.deferred.append(url)
                 else:
                     self._queue(url)
-            state.kinds.add(kind)
+            state.kinds |= bit
 
     async def finish(
         self, crawled: set[str], *, allowed: Callable[[str], bool], deadline: float
@@ -117,108 +156,107 @@ class ResourceChecker:
             if url in crawled:
                 del self.states[url]  # the crawl's own answer is the one the audit reads
             elif not allowed(url):
-                self.states[url].record = ResourceRecord(url=url, checked=False, error=ROBOTS_ERROR)
+                state = self.states[url]
+                state.answered, state.checked, state.error = True, False, ROBOTS_ERROR
             else:
                 self._queue(url)
         self.deferred = []
-        running = {task for tasks in self.workers.values() for task in tasks}
-        if running:
+        if self.workers:
             timeout = max(0.0, deadline - asyncio.get_running_loop().time())
-            await asyncio.wait(running, timeout=timeout)
+            await asyncio.wait(set(self.workers), timeout=timeout)
         await self.cancel()
 
     async def cancel(self) -> None:
         """Stop every check still running (they are then recorded as not checked)."""
-        running = [task for tasks in self.workers.values() for task in tasks]
+        running = list(self.workers)
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
     def records(self) -> list[ResourceRecord]:
         """Every resource URL's record; those never answered say why."""
-        out = []
-        for url, state in self.states.items():
-            record = state.record or ResourceRecord(url=url, checked=False, error=BUDGET_ERROR)
-            record.kinds = sorted(state.kinds)
-            out.append(record)
-        return out
+        return [state.record(url) for url, state in self.states.items()]
 
     def counts(self) -> dict[str, ResourceCounts]:
         """Checked, failed and unchecked URLs per kind (for the crawl summary)."""
         counts = {kind: ResourceCounts() for kind in sorted(self.settings.kinds)}
         for state in self.states.values():
-            record = state.record
-            for kind in state.kinds:
-                tally = counts[kind]
-                if record is None or not record.checked:
-                    tally.unchecked += 1
-                else:
-                    tally.checked += 1
-                    tally.failed += record.failed
+            checked = state.answered and state.checked
+            failed = checked and state.failed
+            for kind, bit in KIND_BITS.items():
+                if state.kinds & bit:
+                    tally = counts[kind]
+                    tally.checked += checked
+                    tally.failed += failed
+                    tally.unchecked += not checked
         return counts
 
     def _queue(self, url: str) -> None:
         """Queue `url` on its host; start a worker there if the host has room for one."""
         host = site_host(url)
-        self.queues.setdefault(host, deque()).append(url)
-        workers = self.workers.setdefault(host, set())
+        queue = self.queues.get(host)
+        if queue is None:
+            queue = self.queues[host] = deque()
+        queue.append(url)
         gate = self.site_gate if host == self.site else self.gate
-        # A worker that found its queue empty has returned but may not have left the set.
-        if sum(not task.done() for task in workers) < gate.connections:
-            task = asyncio.create_task(self._work(host, gate))
-            workers.add(task)
-            task.add_done_callback(workers.discard)
+        if self.busy.get(host, 0) < gate.connections:
+            self.busy[host] = self.busy.get(host, 0) + 1
+            task = asyncio.create_task(self._work(host, queue, gate))
+            self.workers.add(task)
+            task.add_done_callback(self.workers.discard)
 
-    async def _work(self, host: str, gate: HostGate) -> None:
-        """Drain `host`'s queue, one check at a time, within the host's and the checker's
-        limits."""
-        queue = self.queues[host]
-        while queue:
-            url = queue.popleft()
-            async with gate.slot(host), self.slots:
-                self.states[url].record = await self.check(url)
+    async def _work(self, host: str, queue: deque[str], gate: HostGate) -> None:
+        """Drain `host`'s queue, one check at a time. The number of workers per host is
+        the host's connection limit; the gate adds the site's delay between requests."""
+        try:
+            while queue:
+                url = queue.popleft()
+                await gate.wait_turn(host)
+                async with self.slots:
+                    await self.check(url, self.states[url])
+        finally:
+            self.busy[host] -= 1
 
-    async def check(self, url: str) -> ResourceRecord:
+    async def check(self, url: str, state: _State) -> None:
         """Ask `url` (and its redirects) within the per-check timeout; never raises."""
-        record = ResourceRecord(url=url)
         try:
             async with asyncio.timeout(self.settings.timeout):
-                await self._follow(url, record)
+                await self._follow(url, state)
         except TimeoutError:
-            record.error = f"timeout: no complete answer within {self.settings.timeout:g} s"
+            state.error = f"timeout: no complete answer within {self.settings.timeout:g} s"
         except InvalidTargetURL as exc:
             if RESOLVE_FAILED in exc.message:
-                record.error = f"DNS failure: {exc.message}"
+                state.error = f"DNS failure: {exc.message}"
             else:
-                record.checked, record.error = False, f"refused: {exc.message}"
+                state.checked, state.error = False, f"refused: {exc.message}"
         except (HeadFailed, OSError, ValueError) as exc:
-            record.error = f"request failed: {exc}"
-        return record
+            state.error = f"request failed: {exc}"
+        state.answered = True
 
-    async def _follow(self, url: str, record: ResourceRecord) -> None:
+    async def _follow(self, url: str, state: _State) -> None:
         """Each hop vetted, then asked; the first answer and the last are recorded."""
         current, visited = url, {url}
         for hop in range(MAX_REDIRECTS + 1):
             await self.fetcher.book.check(current)
             answer = await self._ask(current)
             if hop == 0:
-                record.status_code, record.location = answer.status, answer.location
-            record.final_url, record.final_status = current, answer.status
+                state.status_code, state.location = answer.status, answer.location
+            state.final_url, state.final_status = current, answer.status
             if answer.status not in REDIRECT_STATUSES or not answer.location:
                 return
             if not self.settings.follow_redirects:
-                record.final_url = record.final_status = None
+                state.final_url = state.final_status = None
                 return
             following = normalize_url(answer.location, current)
             if following is None:
-                record.error = f"redirect to a URL we cannot follow: {answer.location!r}"
+                state.error = f"redirect to a URL we cannot follow: {answer.location!r}"
                 return
             if following in visited:
-                record.error = f"redirect loop: {following} was already visited"
+                state.error = f"redirect loop: {following} was already visited"
                 return
             visited.add(following)
             current = following
-        record.error = f"redirect loop: more than {MAX_REDIRECTS} redirects"
+        state.error = f"redirect loop: more than {MAX_REDIRECTS} redirects"
 
     async def _ask(self, url: str) -> HeadAnswer:
         """HEAD, or GET (headers only kept) when HEAD is refused or not answered plainly."""
@@ -258,11 +296,10 @@ async def open_checker(
         allow_private=pages.allow_private,
         ca_file=pages.ca_file,
     )
-    context = tls_context(pages.ca_file)
     head = HeadClient(
         user_agent=pages.user_agent,
         book=book,
-        ssl_context=context if isinstance(context, ssl.SSLContext) else None,
+        ssl_context=tls_context(pages.ca_file),
         connect_timeout=own.connect_timeout,
     )
     async with Fetcher(own, book=book) as fetcher:

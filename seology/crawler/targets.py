@@ -16,17 +16,21 @@ from seology.crawler.urls import normalize_url
 def targets(record: PageRecord) -> Iterator[tuple[str, ResourceKind]]:
     """(url, kind) of everything a parsed page points to that a resource check asks for.
 
-    Links: the external ones (internal links are the crawl's own work). Images resolve
-    against `<base href>` as the page's links do; canonicals (in `<head>` or a `Link:`
-    header: search engines ignore the others) and hreflang alternates against the page.
+    Links: the external ones (internal links are the crawl's own work). Images are
+    resolved by the parser as the page's links are (`<base href>` applies);
+    canonicals (in `<head>` or a `Link:` header: search engines ignore the others) and
+    hreflang alternates against the page.
     The audit looks answers up by these same URLs.
     """
     for link in record.links:
         if link.target and not link.internal:
             yield link.target, "link"
-    base = image_base(record)
+    base: str | None = None
     for image in record.images:
-        url = normalize_url(image.src, base) if image.src.strip() else None
+        url = image.target
+        if url is None and image.src.strip():  # a record stored before `target` existed
+            base = base or image_base(record)
+            url = normalize_url(image.src, base)
         if url:
             yield url, "image"
     page = record.final_url or record.url

@@ -12,7 +12,7 @@ seconds of every process of the crawl (RUSAGE_CHILDREN of this driver: the engin
 process plus the parser processes, its children, which it waits for before it exits),
 the engine process's own peak RSS, and the peak of the summed RSS and PSS of its whole
 process tree (sampled from /proc every 50 ms; `--memory` also prints each process's
-peak). Our crawl checks what its pages point to (SEO_CHECKS.md "Resources": on this
+peak). Our crawl checks what its pages point to (docs/audit-checks.md "Resources": on this
 site ~15 images and 3 hreflang targets a page, ~18 HEADs a page that Scrapy does not
 make); `ours-no-resources` is the same crawl without them. Medians over rounds, then
 ours/Scrapy. Figures are printed, never asserted; quote them with the load average.

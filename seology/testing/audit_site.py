@@ -6,9 +6,12 @@
         assert found == site.expected_urls(server.base_url)
 
 Every page starts clean (title, description, H1, canonical, Open Graph, 260 words of
-text, in the sitemap, linked from the home page) and then gets exactly the problems
-its spec plants; `expected` lists each planted `(check_id, path)`. Served over plain
-http, every HTML page also has `security.http_page`, which the generator adds itself.
+text, an image that loads, in the sitemap, linked from the home page) and then gets
+exactly the problems its spec plants; `expected` lists each planted `(check_id, path)`.
+Served over plain http, every HTML page also has `security.http_page`, which the
+generator adds itself. Some pages point at another host (`external` routes, served on
+127.0.0.2 and named by `{{external_url}}` in the pages): broken and working link
+targets and images, which the crawl's resource checks ask.
 `bare_site()` (no robots.txt, no sitemap) and `robots_down_site()` (robots.txt
 answers 500) cover the site-level checks one site cannot have at once.
 """
@@ -16,20 +19,14 @@ answers 500) cover the site-level checks one site cannot have at once.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from seology.testing.sites import (
-    BASE_URL_MARK,
-    Response,
-    paragraphs,
-    redirect,
-    sitemap_xml,
-    text,
-)
+from seology.testing.audit_pages import EXTERNAL_MARK, PageSpec, alternates, page_response
+from seology.testing.audit_resources import external_routes, images, reading_specs, resource_specs
+from seology.testing.sites import BASE_URL_MARK, Response, redirect, sitemap_xml, text
 
 Expected = frozenset[tuple[str, str]]
 ROBOTS_TXT = f"""User-agent: *
@@ -58,6 +55,8 @@ class PlantedSite:
 
     routes: dict[str, Response]
     expected: Expected
+    #: Routes of the other host the pages point to (served on EXTERNAL_HOST).
+    external: dict[str, Response] = field(default_factory=dict)
 
     def expected_urls(self, base_url: str) -> set[tuple[str, str]]:
         """`expected` with absolute URLs on the server at `base_url`."""
@@ -73,107 +72,6 @@ class PlantedSite:
         target = directory / "expected-issues.json"
         target.write_text(json.dumps(listing, indent=2))
         return target
-
-
-@dataclass(kw_only=True)
-class PageSpec:
-    """One HTML page: clean defaults, changed by the planted problem."""
-
-    path: str
-    slug: str
-    title: str | list[str] | None = None
-    description: str | list[str] | None = None
-    h1: str | list[str] | None = None
-    headings: str = "<h2>Details of this topic</h2>"
-    words: int = 260
-    text_seed: int | None = None
-    extra_words: str = ""
-    canonical: str | None = "self"
-    head: str = ""
-    body: str = ""
-    nav: str = '<a href="/">Home page</a>'
-    lang: str | None = "en"
-    viewport: bool = True
-    charset: bool = True
-    og: bool = True
-    image: str = '<img src="/img/photo.png" alt="A photo of the topic" width="640" height="480">'
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "text/html; charset=utf-8"
-    delay: float = 0.0
-    padding: int = 0
-    listed: bool = True
-    linked: bool = True
-    expect: tuple[str, ...] = ()
-
-
-def _text_or_default(value: str | list[str] | None, default: str) -> list[str]:
-    if value is None:
-        return [default]
-    return [value] if isinstance(value, str) else value
-
-
-def render(spec: PageSpec) -> str:
-    """The HTML of a page spec ({{base_url}} is filled in when served)."""
-    titles = _text_or_default(spec.title, f"Planted audit page about the {spec.slug} topic")
-    descriptions = _text_or_default(
-        spec.description,
-        f"This planted page explains the {spec.slug} topic for the audit test site, plainly.",
-    )
-    h1s = _text_or_default(spec.h1, f"All about {spec.slug}")
-    head = "".join(f"<title>{escape(t)}</title>" for t in titles if t is not None)
-    head += "".join(f'<meta name="description" content="{escape(d)}">' for d in descriptions)
-    head += _head_defaults(spec) + spec.head
-    header = "".join(f"<h1>{escape(h)}</h1>" for h in h1s if h is not None)
-    rng = random.Random(spec.text_seed if spec.text_seed is not None else spec.slug)  # noqa: S311
-    prose = paragraphs(rng, spec.words) + (f"<p>{spec.extra_words}</p>" if spec.extra_words else "")
-    nav = f"<nav>{spec.nav}</nav>" if spec.nav else ""
-    lang = f' lang="{spec.lang}"' if spec.lang else ""
-    return (
-        f"<!DOCTYPE html><html{lang}><head>{head}</head><body>{nav}<header>{header}</header>"
-        f"<main>{spec.headings}{prose}{spec.image}</main>{spec.body}{_padding(spec)}</body></html>"
-    )
-
-
-def _padding(spec: PageSpec) -> str:
-    """An HTML comment of `padding` bytes: size without text, links or parse cost."""
-    return f"<!--{'x' * spec.padding}-->" if spec.padding else ""
-
-
-def _head_defaults(spec: PageSpec) -> str:
-    parts = ['<meta charset="utf-8">'] if spec.charset else []
-    if spec.viewport:
-        parts.append('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    if spec.canonical is not None:
-        href = spec.path if spec.canonical == "self" else spec.canonical
-        absolute = href if "://" in href or not href.startswith("/") else BASE_URL_MARK + href
-        parts.append(f'<link rel="canonical" href="{escape(absolute)}">')
-    if spec.og:
-        parts.append(f'<meta property="og:title" content="{spec.slug}">')
-        parts.append(f'<meta property="og:description" content="About {spec.slug}.">')
-        parts.append(f'<meta property="og:image" content="{BASE_URL_MARK}/img/og.png">')
-    return "".join(parts)
-
-
-def page_response(spec: PageSpec) -> Response:
-    return Response(
-        body=render(spec).encode("utf-8"),
-        headers=spec.headers,
-        content_type=spec.content_type,
-        delay=spec.delay,
-        templated=True,
-    )
-
-
-def _alternates(*pairs: tuple[str, str]) -> str:
-    """hreflang links; a path starting with "/" is made absolute, "rel:" stays relative."""
-    links = []
-    for lang, href in pairs:
-        if href.startswith("rel:"):
-            href = href.removeprefix("rel:")
-        elif href.startswith("/"):
-            href = BASE_URL_MARK + href
-        links.append(f'<link rel="alternate" hreflang="{lang}" href="{href}">')
-    return "".join(links)
 
 
 def _section_1_to_4() -> list[PageSpec]:
@@ -336,27 +234,27 @@ def _section_8_to_10() -> list[PageSpec]:
                  expect=("sitemap.noindex_url", "indexability.noindex")),
         PageSpec(path="/sitemap-issues/canonicalised", slug="listed canonicalised",
                  canonical="/deep/1", expect=("sitemap.non_canonical_url",)),
-        PageSpec(path="/intl/en", slug="english", head=_alternates(
+        PageSpec(path="/intl/en", slug="english", head=alternates(
             ("en", "/intl/en"), ("de", "/intl/de"), ("x-default", "/intl/en"))),
-        PageSpec(path="/intl/de", slug="german", head=_alternates(
+        PageSpec(path="/intl/de", slug="german", head=alternates(
             ("en", "/intl/en"), ("de", "/intl/de"), ("x-default", "/intl/en"))),
         PageSpec(path="/intl/fr", slug="french", expect=("hreflang.missing_return",),
-                 head=_alternates(("fr", "/intl/fr"), ("en", "/intl/en"),
+                 head=alternates(("fr", "/intl/fr"), ("en", "/intl/en"),
                                   ("x-default", "/intl/fr"))),
         PageSpec(path="/intl/bad-code", slug="bad language code", expect=("hreflang.invalid_code",),
-                 head=_alternates(("english", "/intl/bad-code"), ("x-default", "/intl/bad-code"))),
+                 head=alternates(("english", "/intl/bad-code"), ("x-default", "/intl/bad-code"))),
         PageSpec(path="/intl/relative", slug="relative hreflang", expect=("hreflang.relative_url",),
-                 head=_alternates(("en", "rel:/intl/relative"), ("x-default", "/intl/relative"))),
+                 head=alternates(("en", "rel:/intl/relative"), ("x-default", "/intl/relative"))),
         PageSpec(path="/intl/no-self", slug="hreflang without self",
                  expect=("hreflang.missing_self",),
-                 head=_alternates(("de", "https://example.de/seite"),
-                                  ("x-default", "https://example.de/seite"))),
+                 head=alternates(("de", f"{EXTERNAL_MARK}/seite"),
+                                  ("x-default", f"{EXTERNAL_MARK}/seite"))),
         PageSpec(path="/intl/no-x-default", slug="no x-default",
                  expect=("hreflang.missing_x_default",),
-                 head=_alternates(("en", "/intl/no-x-default"))),
+                 head=alternates(("en", "/intl/no-x-default"))),
         PageSpec(path="/intl/to-redirect", slug="hreflang to redirect",
                  expect=("hreflang.to_non_200",),
-                 head=_alternates(("en", "/intl/to-redirect"), ("de", "/redirect/one"),
+                 head=alternates(("en", "/intl/to-redirect"), ("de", "/redirect/one"),
                                   ("x-default", "/intl/to-redirect"))),
         PageSpec(path="/intl/no-lang", slug="no language", lang=None,
                  expect=("html.lang_missing",)),
@@ -471,18 +369,22 @@ def _expected(specs: Iterable[PageSpec]) -> set[tuple[str, str]]:
 def planted_site() -> PlantedSite:
     """The full site: at least one planted case of every check a local crawl can see."""
     specs = _section_1_to_4() + _section_5_to_7() + _section_8_to_10() + _fetch_specs()
+    specs += resource_specs() + reading_specs()
     specs.append(_home(specs))
     routes = {spec.path: page_response(spec) for spec in specs}
     routes.update(_redirects())
     routes.update(_files(specs))
-    return PlantedSite(routes=routes, expected=frozenset(_expected(specs) | _non_page_expected()))
+    routes.update(images())
+    expected = frozenset(_expected(specs) | _non_page_expected())
+    return PlantedSite(routes=routes, expected=expected, external=external_routes())
 
 
 def bare_site() -> PlantedSite:
     """One clean page; no robots.txt and no sitemap (both answer 404)."""
     home = PageSpec(path="/", slug="bare home", nav='<a href="/">Home page</a>')
     expected = _expected([home]) | {("robots.missing", "/robots.txt"), ("sitemap.missing", "/")}
-    return PlantedSite(routes={"/": page_response(home)}, expected=frozenset(expected))
+    routes = {"/": page_response(home), **images()}
+    return PlantedSite(routes=routes, expected=frozenset(expected))
 
 
 def robots_down_site() -> PlantedSite:

@@ -22,7 +22,7 @@ from seology.store.engine import make_engine, session_scope
 from seology.store.migrate import upgrade
 from seology.store.models import Crawl, Issue, Site, User
 from seology.testing.audit_site import planted_site
-from seology.testing.sites import SiteServer
+from tests.integration.audit.conftest import serve_planted
 
 
 def _clear_caches() -> None:
@@ -77,10 +77,13 @@ def stored_crawl(app_db: Engine) -> tuple[int, CrawlOutcome, str, set]:
     async def keep(batch):
         storage.store_pages(app_db, crawl_id=crawl_id, records=batch)
 
-    with SiteServer(site.routes) as server:
+    async def keep_resources(batch):
+        storage.store_resources(app_db, crawl_id=crawl_id, records=batch)
+
+    with serve_planted(site) as server:
         config = CrawlConfig(start_url=server.url("/"), max_pages=1000, allow_private_targets=True,
                              parser_processes=0, connect_timeout=1.0, read_timeout=2.0)  # fmt: skip
-        outcome = asyncio.run(crawl(config, on_batch=keep))
+        outcome = asyncio.run(crawl(config, on_batch=keep, on_resources=keep_resources))
     storage.finish_crawl(app_db, crawl_id=crawl_id, outcome=outcome)
     return crawl_id, outcome, server.base_url, site.expected_urls(server.base_url)
 
@@ -89,7 +92,7 @@ def run_audit_task(crawl_id: int, outcome: CrawlOutcome) -> dict:
     """`audit_crawl` inside a flow run, as the crawl flow calls it."""
     from prefect import flow
 
-    from tasks.audit import audit_crawl
+    from seology.audit import audit_crawl
 
     @flow(name="audit-under-test", persist_result=False)
     def audit_flow() -> dict:
@@ -133,6 +136,7 @@ def test_score_and_counts_are_merged_into_the_crawl(prefect_api, app_db, stored_
         assert crawl.summary["pagesCrawled"] == outcome.pages_crawled
         assert crawl.summary["issuesBySeverity"] == result["issuesBySeverity"]
         assert crawl.summary["issuesByCheck"]["title.duplicate"] == 2
+        assert crawl.summary["resources"]["failed"] >= 1
 
 
 def test_the_two_artifacts_are_published_under_stable_keys(

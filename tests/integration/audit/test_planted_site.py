@@ -14,10 +14,8 @@ from seology.audit import CHECKS, run_audit
 from seology.testing.audit_site import bare_site, planted_site, robots_down_site
 from tests.integration.audit.conftest import CrawledSite, crawl_planted
 
-#: Checks a plain-http local crawl cannot show (each has unit cases in tests/unit/audit).
+#: Checks a plain-http crawl cannot show: test_https_site.py crawls the https variant.
 NOT_EXERCISED = {
-    "links.to_broken_external",  # needs external link checking (off: no fetching of it)
-    "img.broken",  # needs resource checking (off: images are not fetched)
     "links.http_on_https",  # https only
     "security.mixed_content",  # https only
     "security.missing_hsts",  # https only
@@ -32,7 +30,7 @@ def crawled() -> list[CrawledSite]:
 def found_and_expected(crawled: list[CrawledSite]) -> tuple[set, set]:
     found, expected = set(), set()
     for site in crawled:
-        result = run_audit(site.records, site.outcome)
+        result = run_audit(site.records, site.outcome, resources=site.resources)
         found |= {(issue.check_id, issue.url) for issue in result.issues}
         expected |= site.expected
     return found, expected
@@ -75,7 +73,7 @@ def test_the_planted_sites_exercise_every_check_a_local_crawl_can_show(
 def test_health_score_counts_html_pages_with_planted_errors(crawled: list[CrawledSite]) -> None:
     """The score is the share of HTML pages without a planted error-level issue."""
     site = crawled[0]
-    result = run_audit(site.records, site.outcome)
+    result = run_audit(site.records, site.outcome, resources=site.resources)
     errors = {url for check, url in site.expected if CHECKS[check].severity == "error"}
     html = {r.final_url or r.url for r in site.records if r.is_html}
     expected = round(100 * (len(html) - len(errors & html)) / len(html), 1)

@@ -1,6 +1,6 @@
 """Planted pages whose problems are in what they point to, and in how HTML is read.
 
-Resource checks (SEO_CHECKS.md "Resources") ask what pages point to without crawling
+Resource checks (docs/audit-checks.md "Resources") ask what pages point to without crawling
 it: external link targets and images on another host (`external_routes`, served on
 127.0.0.2), canonical and hreflang targets reachable only through those tags. The
 reading cases follow "Reading HTML as search engines do": hreflang only in `<head>`,
@@ -45,7 +45,7 @@ def resource_specs() -> list[PageSpec]:
 
 
 def reading_specs() -> list[PageSpec]:
-    """HTML read as search engines read it (SEO_CHECKS.md "Reading HTML")."""
+    """HTML read as search engines read it (docs/audit-checks.md "Reading HTML")."""
     return [
         # In <body>, an invalid alternate is ignored: nothing to report.
         PageSpec(path="/reading/hreflang-in-body", slug="hreflang in body",

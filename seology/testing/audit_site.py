@@ -58,9 +58,17 @@ class PlantedSite:
     #: Routes of the other host the pages point to (served on EXTERNAL_HOST).
     external: dict[str, Response] = field(default_factory=dict)
 
-    def expected_urls(self, base_url: str) -> set[tuple[str, str]]:
-        """`expected` with absolute URLs on the server at `base_url`."""
-        return {(check_id, base_url + path) for check_id, path in self.expected}
+    def expected_urls(
+        self, base_url: str, marks: dict[str, str] | None = None
+    ) -> set[tuple[str, str]]:
+        """`expected` with absolute URLs on the server at `base_url`; a path that starts
+        with a mark of `marks` (another server's address) gets that address instead."""
+        found = set()
+        for check_id, path in self.expected:
+            mark = next((m for m in marks or {} if path.startswith(m)), None)
+            url = (marks or {})[mark] + path[len(mark) :] if mark else base_url + path
+            found.add((check_id, url))
+        return found
 
     def write(self, directory: Path) -> Path:
         """Write the pages (one file per route) and `expected-issues.json` beside them."""

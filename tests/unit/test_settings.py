@@ -65,9 +65,7 @@ class TestDatabaseUrl:
         """Without SEOLOGY_DATABASE_URL the app database is a file in the data directory."""
         settings = load_settings()
         assert settings.home == clean_env.resolve()
-        assert (
-            settings.resolved_database_url == f"sqlite:///{clean_env.resolve() / 'seology.db'}"
-        )
+        assert settings.resolved_database_url == f"sqlite:///{clean_env.resolve() / 'seology.db'}"
 
 
 class TestEnvFiles:

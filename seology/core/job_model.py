@@ -13,8 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_serializer
+
+from seology.core.models import CamelModel
 
 
 class JobStatus(StrEnum):
@@ -77,10 +78,8 @@ def job_tags(*, job_type: str, user_id: int, site_id: int, priority: int) -> lis
     ]
 
 
-class Job(BaseModel):
+class Job(CamelModel):
     """A job as the API and the CLI show it (camelCase JSON, as in the original system)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     id: str
     type: str

@@ -5,7 +5,9 @@
 Records are generated in memory, the way the crawler fills them: internal links to
 random pages, a few external ones, images, headings, canonicals, hreflang on some pages,
 redirects and errors on a few, and clusters of near-duplicate text (SimHash fingerprints
-a few bits apart) so that the banded near-duplicate search has work to do. Only
+a few bits apart) so that the banded near-duplicate search has work to do. The crawl's
+resource checks are fed in as the flow feeds them (only the problem ones): one image
+in a hundred broken, one external link in ten, hreflang alternates that redirect. Only
 `run_audit` is timed, not the generation.
 """
 
@@ -26,6 +28,7 @@ from seology.crawler.records import (
     LinkRecord,
     PageRecord,
     RedirectHop,
+    ResourceRecord,
 )
 
 SITE = "https://bench.example"
@@ -71,15 +74,35 @@ def record(n: int, pages: int, links: int, rng: random.Random, clusters: list[in
         word_count=rng.randint(50, 1500),
         text_hash=f"{n % 9000:040x}",
         text_fingerprint=fingerprint(rng, clusters),
-        images=[Image(src=f"/img/{i}.png", alt=None if i == 0 else "photo") for i in range(10)],
+        images=[Image(src=f"/img/{n}-{i}.png", target=f"{SITE}/img/{n}-{i}.png",
+                      alt=None if i == 0 else "photo") for i in range(10)],
         links=[LinkRecord(href=t[len(SITE) :], target=t, anchor_text="See this product",
                           internal=True) for t in targets]
-        + [LinkRecord(href="https://other.example/", target="https://other.example/",
-                      anchor_text="read more") for _ in range(5)],
+        + [LinkRecord(href=f"https://other.example/{n % 50}-{i}",
+                      target=f"https://other.example/{n % 50}-{i}", anchor_text="read more")
+           for i in range(5)],
         open_graph={"og:title": "t", "og:description": "d"},
         security_headers={"strict-transport-security": "max-age=1"},
         redirects=[RedirectHop(url=url, status_code=301, location=url)] if n % 211 == 0 else [],
     )  # fmt: skip
+
+
+def problem_resources(pages: int) -> list[ResourceRecord]:
+    """What the crawl's resource checks would store as problems for these pages."""
+    broken_images = [
+        ResourceRecord(url=f"{SITE}/img/{n}-3.png", kinds=["image"], status_code=404)
+        for n in range(0, pages, 100)
+    ]
+    broken_links = [
+        ResourceRecord(url=f"https://other.example/{n}-0", kinds=["link"], error="timeout")
+        for n in range(0, 50, 10)
+    ]
+    moved = [
+        ResourceRecord(url=f"{SITE}/p/{n + 1}", kinds=["hreflang"], status_code=301,
+                       location=f"{SITE}/p/{n}", final_status=200)
+        for n in range(0, pages, 70)
+    ]  # fmt: skip
+    return broken_images + broken_links + moved
 
 
 def main() -> None:
@@ -96,7 +119,7 @@ def main() -> None:
                            robots_txt="User-agent: *\nDisallow: /private/\n",
                            sitemaps=[f"{SITE}/sitemap.xml"])  # fmt: skip
     started = time.perf_counter()
-    result = run_audit(records, outcome)
+    result = run_audit(records, outcome, resources=problem_resources(args.pages))
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     severities = Counter(issue.severity for issue in result.issues)

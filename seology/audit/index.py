@@ -143,8 +143,8 @@ class SiteIndex:
         """The page's external link targets and images whose resource check failed."""
         links: dict[str, None] = {}
         images: dict[str, None] = {}
-        for url, kind in targets(record):
-            if kind in ("link", "image") and self.resource_failed(url):
+        for url, kind in targets(record, tags=False):
+            if self.resource_failed(url):
                 (links if kind == "link" else images)[url] = None
         return tuple(links), tuple(images)
 

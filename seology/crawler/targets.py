@@ -13,14 +13,15 @@ from seology.crawler.records import PageRecord, ResourceKind
 from seology.crawler.urls import normalize_url
 
 
-def targets(record: PageRecord) -> Iterator[tuple[str, ResourceKind]]:
+def targets(record: PageRecord, *, tags: bool = True) -> Iterator[tuple[str, ResourceKind]]:
     """(url, kind) of everything a parsed page points to that a resource check asks for.
 
     Links: the external ones (internal links are the crawl's own work). Images are
     resolved by the parser as the page's links are (`<base href>` applies);
     canonicals (in `<head>` or a `Link:` header: search engines ignore the others) and
     hreflang alternates against the page.
-    The audit looks answers up by these same URLs.
+    The audit looks answers up by these same URLs. `tags=False` leaves out canonical
+    and hreflang targets (the audit's per-page lookup needs only links and images).
     """
     for link in record.links:
         if link.target and not link.internal:
@@ -33,6 +34,8 @@ def targets(record: PageRecord) -> Iterator[tuple[str, ResourceKind]]:
             url = normalize_url(image.src, base)
         if url:
             yield url, "image"
+    if not tags:
+        return
     page = record.final_url or record.url
     for canonical in record.canonicals:
         url = normalize_url(canonical.href, page) if canonical.source != "body" else None

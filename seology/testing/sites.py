@@ -101,7 +101,11 @@ class SiteServer:
         self._stopping = threading.Event()
         self._httpd = _Server((host, port), _Handler)
         if tls is not None:
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            # The handshake happens in each connection's own thread (on its first read),
+            # not in the accepting one, where clients would queue behind each other.
+            self._httpd.socket = tls.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._httpd.site = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -47,10 +47,18 @@ def up(
     postgres_prefix: Annotated[
         str, typer.Option(help="Name prefix of the two PostgreSQL databases.")
     ] = "seology",
+    sqlite: Annotated[
+        bool,
+        typer.Option(
+            "--sqlite",
+            help="Prefect and the app database on SQLite files instead of the embedded "
+            "PostgreSQL server (the default; a home made on SQLite stays on it).",
+        ),
+    ] = False,
     redis: Annotated[
         str | None,
         typer.Option(
-            help="A Redis URL (needs --postgres): Prefect's events go through Redis and the "
+            help="A Redis URL (not with --sqlite): Prefect's events go through Redis and the "
             "job API gets a Prefect API server of its own, so enqueues never wait behind "
             "the workers' and flows' traffic. One Redis database per stack: Prefect's "
             "stream names are fixed. Needs the redis extra.",
@@ -78,7 +86,12 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Start a Prefect server, the pool, the deployments, workers and the job API."""
+    """Start PostgreSQL, a Prefect server, the pool, the deployments, workers and the job API."""
+    if sqlite and postgres:
+        err_console.print(
+            "[red]seology up failed:[/red] --sqlite and --postgres exclude each other."
+        )
+        raise typer.Exit(2)
     home = _resolve_home(home)
     addresses = StackAddresses(prefect_port=prefect_port, api_port=api_port, lane_port=lane_port)
     options = StackOptions(
@@ -89,6 +102,7 @@ def up(
         api_workers=api_workers,
         postgres_url=postgres,
         postgres_prefix=postgres_prefix,
+        sqlite=sqlite,
         redis_url=redis,
         worker_nice=worker_nice,
         server_nice=server_nice,

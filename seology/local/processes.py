@@ -9,10 +9,13 @@ processes go with it).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,6 +25,8 @@ import httpx
 STOP_GRACE_SECONDS = 15.0
 #: A path no API route has: a request for it walks every route (see `build_route_table`).
 UNROUTED_PATH = "/seology-builds-the-route-table"
+#: prctl(2) option: a signal for the child when its parent thread ends.
+_PR_SET_PDEATHSIG = 1
 
 
 class ProcessFailed(RuntimeError):
@@ -39,6 +44,9 @@ class ManagedProcess:
     cwd: Path | None = None
     #: Above 0: a lower CPU priority for the child and everything it starts (`lower_priority`).
     nice: int = 0
+    #: What asks the child to stop: PostgreSQL's fast shutdown is SIGINT (its SIGTERM
+    #: waits for every client to leave).
+    stop_signal: signal.Signals = signal.SIGTERM
     process: subprocess.Popen[bytes] | None = None
     #: When it was restarted after exiting on its own (monotonic seconds).
     restarts: list[float] = field(default_factory=list)
@@ -66,6 +74,7 @@ class ManagedProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_stop_with_parent(self.stop_signal),
         )
         if self.nice > 0:
             lower_priority(self.process.pid, self.nice)
@@ -84,7 +93,7 @@ class ManagedProcess:
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """SIGTERM the group, wait, then SIGKILL whatever is left."""
         if self.process is not None and self.process.poll() is None:
-            self._signal_group(signal.SIGTERM)
+            self._signal_group(self.stop_signal)
             try:
                 self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
@@ -100,6 +109,22 @@ class ManagedProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
+
+
+def _stop_with_parent(sig: signal.Signals) -> Callable[[], None] | None:
+    """Linux: the child gets `sig` when `seology up` dies, even by SIGKILL.
+
+    Each child has a session of its own, so nothing else would tell it: a killed
+    `seology up` left its servers running, holding the home's ports and database files.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig))
+
+    return arm
 
 
 def lower_priority(pid: int, nice: int) -> None:

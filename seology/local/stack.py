@@ -1,10 +1,11 @@
-"""`seology up`: a Prefect server, the pool and deployments, a worker and the job API.
+"""`seology up`: PostgreSQL, a Prefect server, the pool and deployments, a worker, the job API.
 
 Start-up is a straight sequence, each step idempotent so that a second `seology up` on
-the same home reuses what the first one made: server → app database migrations → the
-`seology-db` block, work pool and queues → `prefect deploy --all` → worker → job API
-(→ demo site, user and crawl). Everything runs until SIGINT or SIGTERM, then stops in
-reverse order.
+the same home reuses what the first one made: the home's lock → the embedded PostgreSQL
+server (the default; see database_choice.py) → Prefect server → app database
+migrations → the `seology-db` block, work pool and queues → `prefect deploy --all` →
+worker → job API (→ demo site, user and crawl). Everything runs until SIGINT or
+SIGTERM, then stops in reverse order: PostgreSQL last.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seology.local.database_choice import DatabaseChoice, DatabaseKind
+from seology.local.databases import (
+    DatabaseOptions,
+    DatabaseUnavailable,
+    choose_database_for,
+    database_environment,
+)
 from seology.local.environment import (
     StackAddresses,
     ensure_admin_secret,
-    remember,
     stack_environment,
 )
+from seology.local.lock import HomeInUse, HomeLock
 from seology.local.processes import (
     ManagedProcess,
     ProcessFailed,
@@ -65,8 +73,10 @@ class StackOptions:
     #: A PostgreSQL server URL: Prefect and the app database go there instead of SQLite.
     postgres_url: str | None = None
     postgres_prefix: str = "seology"
+    #: Today's SQLite stack instead of the embedded PostgreSQL server.
+    sqlite: bool = False
     #: A Redis URL: Prefect's events go through it and the job API gets its own Prefect
-    #: API server, the lane (needs `postgres_url`; see seology/local/redis.py).
+    #: API server, the lane (PostgreSQL only, embedded or not; see seology/local/redis.py).
     redis_url: str | None = None
     #: CPU niceness of the workers and the flow runs they start (see `WORKER_NICE`).
     worker_nice: int = WORKER_NICE
@@ -90,7 +100,9 @@ class LocalStack:
     children: list[ManagedProcess] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     demo: DemoInfo | None = None
+    database: DatabaseChoice | None = None
     _demo_server: object | None = None
+    _lock: HomeLock | None = None
 
     @property
     def home(self) -> Path:
@@ -116,8 +128,10 @@ class LocalStack:
         self.say(f"Ready in {time.monotonic() - started:.1f}s.")
 
     def _prepare(self) -> None:
+        self.database = self._choose_database()
         self._check_redis()
         self.home.mkdir(parents=True, exist_ok=True)
+        self._lock_home()
         ports = [self.addresses.prefect_port, self.addresses.api_port]
         if self.options.redis_url:
             ports.append(self.addresses.lane_port)
@@ -135,13 +149,37 @@ class LocalStack:
 
             self.env.update(redis_messaging_settings(self.options.redis_url))
 
+    def _lock_home(self) -> None:
+        lock = HomeLock(self.home)
+        try:
+            lock.acquire()
+        except HomeInUse as exc:
+            raise StackError(str(exc)) from None
+        self._lock = lock
+
+    def _choose_database(self) -> DatabaseChoice:
+        choice = choose_database_for(self._database_options())
+        if choice.note:
+            self.say(choice.note)
+        return choice
+
+    def _database_options(self) -> DatabaseOptions:
+        return DatabaseOptions(
+            home=self.home,
+            postgres_url=self.options.postgres_url,
+            postgres_prefix=self.options.postgres_prefix,
+            sqlite=self.options.sqlite,
+        )
+
     def _check_redis(self) -> None:
         if self.options.redis_url is None:
             return
-        if self.options.postgres_url is None:
+        assert self.database is not None
+        if self.database.kind not in {DatabaseKind.EXTERNAL, DatabaseKind.EMBEDDED}:
             msg = (
                 "--redis gives the job API a Prefect API server of its own, and two Prefect "
-                "servers need their database on PostgreSQL: add --postgres URL."
+                "servers need their database on PostgreSQL: drop --sqlite, or add "
+                "--postgres URL."
             )
             raise StackError(msg)
         from seology.local.redis import check_redis
@@ -149,22 +187,14 @@ class LocalStack:
         check_redis(self.options.redis_url)
 
     def _databases(self) -> dict[str, str]:
-        """With `--postgres`, the two database URLs, after making the databases."""
-        if self.options.postgres_url is None:
-            return {}
-        from seology.local.postgres import database_urls, ensure_databases
-
-        urls = database_urls(self.options.postgres_url, self.options.postgres_prefix)
-        created = ensure_databases(self.options.postgres_url, urls)
-        if created:
-            self.say(f"Created PostgreSQL databases: {', '.join(created)}")
-        databases = {
-            "PREFECT_API_DATABASE_CONNECTION_URL": urls.prefect,
-            "SEOLOGY_DATABASE_URL": urls.app,
-        }
-        remember(self.home, databases, "Databases chosen by `seology up --postgres`.")
-        self.say("Prefect server and app database on PostgreSQL.")
-        return databases
+        """The two database URLs (after starting their server and making them), or none."""
+        assert self.database is not None
+        try:
+            return database_environment(
+                self._database_options(), self.database, self.say, self.children
+            )
+        except DatabaseUnavailable as exc:
+            raise StackError(str(exc)) from None
 
     def _start_server(self) -> None:
         self.say(f"Starting the Prefect server on {self.addresses.prefect_url} ...")
@@ -302,6 +332,9 @@ class LocalStack:
             self.say(f"Stopping {child.name} ...")
             child.stop()
         self.children.clear()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from seology.testing.anthropic_server import AnthropicServer
 from seology.testing.stack import RunningStack, clean_environment, seology_up
@@ -34,6 +35,22 @@ class Stack(RunningStack):
             if line.startswith("CRON_SECRET="):
                 return line.split("=", 1)[1]
         raise AssertionError("no CRON_SECRET in the home .env")
+
+    def app_database_url(self) -> str:
+        """The stack's app database: the embedded server's (in the home .env), or SQLite."""
+        for line in (self.home / ".env").read_text().splitlines():
+            if line.startswith("SEOLOGY_DATABASE_URL="):
+                return line.split("=", 1)[1]
+        return f"sqlite:///{self.home / 'seology.db'}"
+
+    def query(self, sql: str, **params: object) -> list[tuple]:
+        """Rows of one SQL statement on the app database (named `:params`)."""
+        engine = create_engine(self.app_database_url())
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql), params)]
+        finally:
+            engine.dispose()
 
     def seology(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the `seology` CLI against this stack's home."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
@@ -93,10 +92,9 @@ def test_killed_worker_job_is_recovered_and_finished_once(stack: Stack):
     assert done["status"] == "COMPLETED", done
     assert done["attempts"] == 2
     assert done["result"]["pagesCrawled"] == PAGES
-    with sqlite3.connect(stack.home / "seology.db") as db:
-        pages, distinct = db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT url) FROM pages JOIN crawls "
-            "ON crawls.id = pages.crawl_id WHERE crawls.flow_run_id = ?",
-            (job_id,),
-        ).fetchone()
+    ((pages, distinct),) = stack.query(
+        "SELECT COUNT(*), COUNT(DISTINCT url) FROM pages JOIN crawls "
+        "ON crawls.id = pages.crawl_id WHERE crawls.flow_run_id = :id",
+        id=job_id,
+    )
     assert pages == distinct == PAGES

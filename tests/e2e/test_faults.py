@@ -61,7 +61,9 @@ class FaultStack:
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
     home = tmp_path_factory.mktemp("seology-faults")
     prefix = f"seo_faults_{uuid.uuid4().hex[:8]}" if POSTGRES_URL else None
-    options: tuple[str, ...] = ("--workers", "2")
+    # Without a PostgreSQL server of the tests', the SQLite stack (the embedded server's
+    # own faults are tests/e2e/test_embedded_stack.py).
+    options: tuple[str, ...] = ("--workers", "2") if prefix else ("--workers", "2", "--sqlite")
     if prefix is not None:
         assert POSTGRES_URL is not None
         options += ("--postgres", POSTGRES_URL, "--postgres-prefix", prefix)

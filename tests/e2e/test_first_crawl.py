@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from seology.api.timing import parse_header
@@ -93,14 +91,11 @@ def test_crawl_enqueued_over_http_completes_with_pages_stored(stack: Stack, site
     assert job["result"]["pagesCrawled"] == 20
     assert job["result"]["statusCodes"] == {"200": 20}
 
-    with sqlite3.connect(stack.home / "seology.db") as db:
-        (crawl_id,) = db.execute(
-            "SELECT id FROM crawls WHERE flow_run_id = ?", (body["jobId"],)
-        ).fetchone()
-        pages = db.execute(
-            "SELECT url, status_code, title FROM pages WHERE crawl_id = ?", (crawl_id,)
-        ).fetchall()
-        links = db.execute("SELECT COUNT(*) FROM links WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    ((crawl_id,),) = stack.query("SELECT id FROM crawls WHERE flow_run_id = :id", id=body["jobId"])
+    pages = stack.query(
+        "SELECT url, status_code, title FROM pages WHERE crawl_id = :id", id=crawl_id
+    )
+    (links,) = stack.query("SELECT COUNT(*) FROM links WHERE crawl_id = :id", id=crawl_id)
     assert len(pages) == 20
     assert len({url for url, _, _ in pages}) == 20
     assert all(status == 200 and title for _, status, title in pages)

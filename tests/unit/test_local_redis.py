@@ -38,11 +38,13 @@ def test_a_redis_that_answers_passes():
     check_redis(os.environ["SEOLOGY_TEST_REDIS_URL"])
 
 
-def test_redis_without_postgres_is_refused_before_anything_starts(tmp_path):
+def test_redis_on_sqlite_is_refused_before_anything_starts(tmp_path):
     """Two Prefect servers on one SQLite file would fight over its write lock."""
-    options = StackOptions(home=tmp_path / "home", redis_url="redis://127.0.0.1:6379/0")
+    options = StackOptions(
+        home=tmp_path / "home", redis_url="redis://127.0.0.1:6379/0", sqlite=True
+    )
     stack = LocalStack(options=options, say=lambda _message: None)
-    with pytest.raises(StackError, match="add --postgres"):
+    with pytest.raises(StackError, match="drop --sqlite"):
         stack.start()
     assert not (tmp_path / "home").exists()
     assert stack.children == []

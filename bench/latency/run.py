@@ -1,9 +1,12 @@
-"""Start latency: enqueue → running for single jobs on an idle local stack (SQLite).
+"""Start latency: enqueue → running for single jobs on an idle local stack.
 
     .venv/bin/python -m bench.latency.run                    # 25 jobs, the defaults
+    .venv/bin/python -m bench.latency.run --jobs 50 --sqlite # today's SQLite stack
     .venv/bin/python -m bench.latency.run --jobs 40 --env PREFECT_WORKER_QUERY_SECONDS=10
 
-Starts `seology up` in a temp home (SQLite, one worker, every local default), serves a
+Starts `seology up` in a temp home (the embedded PostgreSQL server, or SQLite with
+`--sqlite`; one worker, every local default), prints its ready time and the embedded
+server's memory at idle, serves a
 one-page site, and enqueues one crawl at a time over the job API (`maxPages` 1), each
 after the previous one ended. For each job it records the Prefect run's `createdAt` →
 `startedAt` (the run turns RUNNING in its own process, after the worker polled, spawned
@@ -23,6 +26,7 @@ from datetime import datetime
 from bench.cpu import FLOW_RUNS, CpuLedger, report, speed_reference
 from bench.latency.stack import (
     BenchStack,
+    embedded_server_memory,
     load_average,
     local_stack,
     parse_env,
@@ -82,14 +86,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=25)
     parser.add_argument("--warmup", type=int, default=2, help="jobs run first, not counted")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--sqlite", action="store_true", help="`seology up --sqlite`")
     args = parser.parse_args()
     stop_on_sigterm()
 
+    options = ("--sqlite",) if args.sqlite else ()
     with (
         SiteServer(generate_site(pages=1, seed=1)) as site,
-        local_stack(env=parse_env(args.env)) as stack,
+        local_stack(*options, env=parse_env(args.env)) as stack,
     ):
-        print(f"stack ready in {stack.ready_seconds:.1f} s; load average {load_average()}")
+        kind = "SQLite" if args.sqlite else "embedded PostgreSQL"
+        print(f"stack ({kind}) ready in {stack.ready_seconds:.1f} s; "
+              f"load average {load_average()}")  # fmt: skip
+        time.sleep(5)  # idle: the start's work done
+        print(f"at idle: {embedded_server_memory(stack.home)}")
         print(speed_reference())
         token = stack.new_user("latency")
         with stack.client(token) as client:
@@ -104,6 +114,8 @@ def main() -> None:
         summary("enqueue → running (createdAt→startedAt)", [s[0] for s in samples], targets=True)
         summary("client: POST → PROCESSING seen", [s[1] for s in samples])
         summary("client: POST /api/jobs/crawl", [s[2] for s in samples])
+        post_p99 = percentile([s[2] for s in samples], 99)
+        print(f"{'client: POST /api/jobs/crawl':<34} p99 {post_p99:5.2f} s")
         summary("running → completed", [s[3] for s in samples])
         totals = ledger.totals()
         print(report(totals, time.monotonic() - began, f"CPU over the {args.jobs} jobs"))

@@ -109,6 +109,35 @@ def postgres_stack(
             flush_redis(redis_url)
 
 
+def embedded_server_memory(home: Path) -> str:
+    """The embedded PostgreSQL server's memory (its processes' PSS, shared memory split
+    between them), or why there is none: `seology up --sqlite`, or not Linux."""
+    data = (home / "postgres" / "data").resolve()
+    total_kib, processes = 0, 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if (entry / "cwd").readlink() != data:
+                continue
+            rollup = (entry / "smaps_rollup").read_text()
+        except OSError:
+            continue
+        processes += 1
+        total_kib += next(
+            int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+        )
+    if not processes:
+        return "no embedded PostgreSQL server"
+    return f"embedded PostgreSQL: {total_kib / 1024:.0f} MiB PSS in {processes} processes"
+
+
+def app_database_url(home: Path) -> str:
+    """The app database of a `seology up` home (its `.env`, else SQLite in it)."""
+    for line in (home / ".env").read_text().splitlines():
+        if line.startswith("SEOLOGY_DATABASE_URL="):
+            return line.split("=", 1)[1]
+    return f"sqlite:///{home / 'seology.db'}"
+
+
 def stop_on_sigterm() -> None:
     """SIGTERM (or `kill`) ends a benchmark like Ctrl-C: the stack stops, databases go.
 

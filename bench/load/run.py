@@ -41,18 +41,21 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-import psycopg
+from sqlalchemy import bindparam, create_engine, text
 
 from bench.cpu import CpuLedger, report, speed_reference
 from bench.latency.stack import (
     BenchStack,
+    app_database_url,
     load_average,
+    local_stack,
     parse_env,
     percentile,
     postgres_stack,
@@ -233,20 +236,20 @@ def wait_for_all(stack: BenchStack, admin: str, expected: int, timeout: float) -
 
 def stored_twice(app_url: str, job_ids: list[str]) -> tuple[int, int]:
     """(flow runs without exactly one crawls row, crawls with a page stored twice)."""
-    with psycopg.connect(app_url) as db:
-        rows = dict(
-            db.execute(
-                "SELECT flow_run_id, COUNT(*) FROM crawls WHERE flow_run_id = ANY(%s) "
-                "GROUP BY flow_run_id",
-                (job_ids,),
-            ).fetchall()
-        )
-        (duplicated,) = db.execute(
-            "SELECT COUNT(*) FROM (SELECT pages.crawl_id FROM pages JOIN crawls "
-            "ON crawls.id = pages.crawl_id WHERE crawls.flow_run_id = ANY(%s) "
-            "GROUP BY pages.crawl_id, pages.url HAVING COUNT(*) > 1) AS twice",
-            (job_ids,),
-        ).fetchone()
+    ids = bindparam("ids", expanding=True)
+    per_run = text(
+        "SELECT flow_run_id, COUNT(*) FROM crawls WHERE flow_run_id IN :ids GROUP BY flow_run_id"
+    ).bindparams(ids)
+    twice = text(
+        "SELECT COUNT(*) FROM (SELECT pages.crawl_id FROM pages JOIN crawls "
+        "ON crawls.id = pages.crawl_id WHERE crawls.flow_run_id IN :ids "
+        "GROUP BY pages.crawl_id, pages.url HAVING COUNT(*) > 1) AS twice"
+    ).bindparams(ids)
+    engine = create_engine(app_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as db:
+        rows = {str(run): count for run, count in db.execute(per_run, {"ids": job_ids})}
+        duplicated = db.execute(twice, {"ids": job_ids}).scalar_one()
+    engine.dispose()
     not_one = sum(1 for job_id in job_ids if rows.get(job_id) != 1)
     return not_one, duplicated
 
@@ -320,6 +323,13 @@ def main() -> None:
     )
     parser.add_argument("--poll-seconds", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="for all jobs to end")
+    parser.add_argument(
+        "--stack",
+        choices=("postgres", "embedded", "sqlite"),
+        default="postgres",
+        help="postgres: `--postgres` on the server of --postgres; embedded: `seology up` "
+        "as a user starts it (its embedded server); sqlite: `seology up --sqlite`",
+    )
     parser.add_argument("--postgres", default=os.environ.get("SEOLOGY_TEST_POSTGRES_URL"))
     parser.add_argument(
         "--redis",
@@ -333,18 +343,31 @@ def main() -> None:
 
     sites = [SiteServer(generate_site(PAGES, seed=n)).start() for n in range(SITES)]
     try:
-        with postgres_stack(
-            args.postgres,
-            "seology_bench",
-            "--workers",
-            str(args.workers),
-            env=parse_env(args.env),
-            redis_url=args.redis,
-        ) as (stack, app_url):
+        with bench_stack(args) as (stack, app_url):
             run(stack, args, app_url=app_url, sites=sites)
     finally:
         for site in sites:
             site.stop()
+
+
+@contextmanager
+def bench_stack(args: argparse.Namespace) -> Iterator[tuple[BenchStack, str]]:
+    """The stack of `--stack` and the URL of its app database."""
+    options = ("--workers", str(args.workers))
+    if args.redis:
+        options = (*options, "--redis", args.redis)
+    env = parse_env(args.env)
+    if args.stack == "postgres":
+        with postgres_stack(
+            args.postgres, "seology_bench", "--workers", str(args.workers),
+            env=env, redis_url=args.redis,
+        ) as (stack, app_url):  # fmt: skip
+            yield stack, app_url
+        return
+    if args.stack == "sqlite":
+        options = (*options, "--sqlite")
+    with local_stack(*options, env=env) as stack:
+        yield stack, app_database_url(stack.home)
 
 
 def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: list) -> None:
@@ -354,7 +377,9 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
         if line.startswith("CRON_SECRET=")
     )
     lane = "; job API on its own Prefect API server, events through Redis" if args.redis else ""
-    print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, PostgreSQL{lane})")
+    kind = {"postgres": "PostgreSQL", "embedded": "embedded PostgreSQL", "sqlite": "SQLite"}
+    print(f"stack ready in {stack.ready_seconds:.1f} s ({args.workers} workers, "
+          f"{kind[args.stack]}{lane})")  # fmt: skip
     users = make_users(stack, sites)
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
     print(speed_reference())

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from seology.core.errors import InvalidInput, NotFound
+from seology.core.errors import InvalidInput, NotFound, SiteUnreachable
 from seology.core.settings import get_settings
 from tasks.artifacts import publish_crawl_summary
 from tasks.audit import audit_crawl
@@ -22,17 +22,20 @@ from tasks.crawl import (
     record_failure,
 )
 from tasks.retries import fail_without_retry
+from tasks.site_events import notify_site
+
+MAX_ATTEMPTS = get_settings().job_max_attempts
 
 
 @flow(
     name="crawl-site",
-    retries=get_settings().job_max_attempts - 1,
+    retries=MAX_ATTEMPTS - 1,
     retry_delay_seconds=5,
     persist_result=False,
 )
 async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[str, Any] | State:
     """Load the site, crawl it, store the pages, audit them, compare with the previous
-    crawl, and publish the summary."""
+    crawl, raise the site's monitoring events, and publish the summary."""
     try:
         site = load_site(site_id, user_id)
     except (InvalidInput, NotFound) as exc:
@@ -45,12 +48,15 @@ async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[st
         return fail_without_retry(exc.message)
     except Exception as exc:
         record_failure(crawl_id, f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, SiteUnreachable) and flow_run.run_count >= MAX_ATTEMPTS:
+            notify_site(crawl_id)  # the job fails for good: the site is down
         raise
     # The crawl's summary lives in its row: each step adds its part there, and the
     # last one returns the whole, which is the job's result.
     finish_crawl(crawl_id, outcome)
     audit_crawl(crawl_id, outcome)
     summary = record_changes(crawl_id, compare_with_previous(crawl_id))
+    notify_site(crawl_id)
     publish_crawl_summary(site, summary)
     return summary
 

@@ -29,6 +29,12 @@ poll latencies are printed split by part (token check, site check, Prefect call;
 outputs) with `outside app` = what the client saw beyond the app's own time. Figures
 are printed, never asserted; quote them with the load average printed alongside.
 
+`--webhooks`: a local receiver, and each user an endpoint for `job.completed`; after
+the jobs end it waits for every delivery and prints: none lost (one delivery per job
+id at least), duplicates, and job end (`completedAt`) → delivery received p50/p95/p99
+(target p95 ≤ 2 s), with the enqueue and status figures above for comparison with a
+run without it.
+
 No-op throughput (issue 8's 60-a-minute target): `python -m bench.load.noop`.
 """
 
@@ -64,6 +70,7 @@ from bench.latency.stack import (
 from bench.load import polls
 from bench.server_timing import PartTimes
 from seology.testing.sites import SiteServer, generate_site
+from seology.testing.webhook_receiver import WebhookReceiver
 
 SITES, USERS, PAGES, MAX_PAGES = 10, 5, 5, 3
 ENDED = ("COMPLETED", "FAILED", "CANCELLED")
@@ -338,16 +345,59 @@ def main() -> None:
         "(that Redis database is emptied before and after)",
     )
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--webhooks", action="store_true", help="a job.completed webhook per user, to a receiver"
+    )
     args = parser.parse_args()
     stop_on_sigterm()
 
     sites = [SiteServer(generate_site(PAGES, seed=n)).start() for n in range(SITES)]
+    args.receiver = WebhookReceiver().start() if args.webhooks else None
     try:
         with bench_stack(args) as (stack, app_url):
             run(stack, args, app_url=app_url, sites=sites)
     finally:
         for site in sites:
             site.stop()
+        if args.receiver is not None:
+            args.receiver.stop()
+
+
+def add_webhooks(stack: BenchStack, users: list, receiver: WebhookReceiver) -> None:
+    for n, (token, _sites) in enumerate(users):
+        with stack.client(token) as client:
+            body = {"url": receiver.url(f"/user-{n}"), "events": ["job.completed"]}
+            response = client.post("/api/webhooks", json=body)
+            assert response.status_code == 201, response.text
+
+
+def check_deliveries(receiver: WebhookReceiver, jobs: list[dict], timeout: float = 300) -> None:
+    """Wait for a job.completed delivery of every job; print losses, duplicates, latency."""
+    ended = {j["id"]: parse_time(j["completedAt"]).timestamp() for j in jobs if j["completedAt"]}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = {hit.event["data"]["id"] for hit in list(receiver.received)}
+        if got >= ended.keys():
+            break
+        time.sleep(1)
+    hits = list(receiver.received)
+    first: dict[str, float] = {}
+    for hit in hits:
+        job_id = hit.event["data"]["id"]
+        first[job_id] = min(first.get(job_id, hit.at), hit.at)
+    lags = [first[job_id] - end for job_id, end in ended.items() if job_id in first]
+    event_ids = Counter(hit.event["id"] for hit in hits)
+    print("\nwebhooks")
+    if lags:
+        print(summary("job end → delivery received", lags))
+    missing = len(ended.keys() - first.keys())
+    check("a job.completed delivery per job, none lost", missing == 0,
+          f"{len(first)} of {len(ended)} delivered, {len(hits)} requests")  # fmt: skip
+    duplicates = sum(count - 1 for count in event_ids.values())
+    print(f"  duplicates (same event id again, at-least-once): {duplicates}")
+    if lags:
+        p95 = percentile(lags, 95)
+        check("job end → delivery p95 ≤ 2 s", p95 <= 2.0, f"{p95:.2f} s")
 
 
 @contextmanager
@@ -382,6 +432,9 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
           f"{kind[args.stack]}{lane})")  # fmt: skip
     users = make_users(stack, sites)
     print(f"{len(users)} users × {len(sites)} sites; load average {load_average()}")
+    if args.receiver is not None:
+        add_webhooks(stack, users, args.receiver)
+        print(f"webhooks: each user has a job.completed endpoint on {args.receiver.base_url}")
     print(speed_reference())
 
     warm = warm_up(stack, users, args.warm_up)
@@ -460,6 +513,8 @@ def run(stack: BenchStack, args: argparse.Namespace, *, app_url: str, sites: lis
         f"{paced.rate:.0f}/s, p99 {percentile(paced.latencies, 99) * 1000:.0f} ms",
     )
     check("no 5xx under pollers", paced.server_errors + flat_out.server_errors == 0)
+    if args.receiver is not None:
+        check_deliveries(args.receiver, jobs)
 
 
 if __name__ == "__main__":

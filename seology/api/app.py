@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from seology import __version__
-from seology.api.routes import analysis, audit, health, jobs, reports, sites
+from seology.api.routes import analysis, audit, health, jobs, reports, sites, webhooks
 from seology.api.timing import ServerTimingMiddleware
 from seology.core.errors import AuthenticationFailed, SeologyError
 from seology.core.settings import Settings, get_settings
@@ -37,6 +37,7 @@ ROUTERS = (
     jobs.router,
     audit.router,
     reports.router,
+    webhooks.router,
 )
 
 HTTP_ERROR_CODES = {

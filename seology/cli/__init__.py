@@ -23,6 +23,7 @@ def _register() -> None:
     from seology.cli.schedules import schedules_app
     from seology.cli.up import up
     from seology.cli.users import tokens_app, users_app
+    from seology.cli.webhooks import webhooks_app
     from seology.cli.worker import worker
 
     app.command("up")(up)
@@ -32,6 +33,7 @@ def _register() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(schedules_app, name="schedules")
+    app.add_typer(webhooks_app, name="webhooks")
     app.command("crawl")(crawl)
     app.command("analyze")(analyze)
     app.command("jobs")(list_jobs)

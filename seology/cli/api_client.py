@@ -146,6 +146,28 @@ class JobApiClient:
         """How many finished jobs older than `days_old` days were deleted (admin only)."""
         return self._call("POST", "/api/jobs/cleanup", json={"daysOld": days_old})["deleted"]
 
+    # --- webhooks ----------------------------------------------------------------------
+
+    def add_webhook(self, url: str, events: list[str], description: str = "") -> dict[str, Any]:
+        """The new endpoint, with its `secret` (shown this once)."""
+        body = {"url": url, "events": events, "description": description}
+        return self._call("POST", "/api/webhooks", json=body)
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/webhooks")["webhooks"]
+
+    def remove_webhook(self, webhook_id: str) -> None:
+        self._call("DELETE", f"/api/webhooks/{webhook_id}")
+
+    def webhook_deliveries(self, webhook_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, each with its attempts (`attemptLog`)."""
+        path = f"/api/webhooks/{webhook_id}/deliveries"
+        return self._call("GET", path, params={"limit": limit})["deliveries"]
+
+    def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """The delivery of a `test` event to the endpoint."""
+        return self._call("POST", f"/api/webhooks/{webhook_id}/test")["delivery"]
+
     # --- plumbing ----------------------------------------------------------------------
 
     def _enqueue(self, path: str, body: dict[str, Any], key: str | None) -> dict[str, Any]:
@@ -170,6 +192,8 @@ class JobApiClient:
             raise BackendUnavailable(msg) from exc
         if response.is_error:
             raise error_from_response(response)
+        if response.status_code == httpx.codes.NO_CONTENT:
+            return None
         return _json_of(response)
 
 

@@ -111,6 +111,19 @@ class Settings(BaseSettings):
     audit_max_links: Annotated[int, Field(ge=1)] = 100
     audit_url_max_chars: Annotated[int, Field(ge=1)] = 115
 
+    # Webhooks (docs/webhooks.md): the windows are settings so that tests run in seconds.
+    webhook_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+    webhook_retry_window: Annotated[float, Field(gt=0)] = 86_400.0
+    webhook_retry_base_delay: Annotated[float, Field(gt=0)] = 10.0
+    webhook_retry_max_delay: Annotated[float, Field(gt=0)] = 3_600.0
+    webhook_disable_after: Annotated[float, Field(gt=0)] = 3 * 86_400.0
+    webhook_secret_grace: Annotated[float, Field(ge=0)] = 86_400.0
+    webhook_health_drop_points: Annotated[float, Field(gt=0, le=100)] = 10.0
+    webhook_poll_interval: Annotated[float, Field(gt=0, le=60)] = 0.2
+    webhook_concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+    #: The key that encrypts endpoint secrets at rest; derived from CRON_SECRET if unset.
+    webhook_secret_key: SecretStr | None = None
+
     @field_validator("home", mode="after")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:

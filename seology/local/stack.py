@@ -4,7 +4,7 @@ Start-up is a straight sequence, each step idempotent so that a second `seology 
 the same home reuses what the first one made: the home's lock → the embedded PostgreSQL
 server (the default; see database_choice.py) → Prefect server → app database
 migrations → the `seology-db` block, work pool and queues → `prefect deploy --all` →
-worker → job API (→ demo site, user and crawl). Everything runs until SIGINT or
+worker → webhook worker → job API (→ demo site, user and crawl). Everything runs until SIGINT or
 SIGTERM, then stops in reverse order: PostgreSQL last.
 """
 
@@ -122,6 +122,7 @@ class LocalStack:
         self._apply_server_objects(settings)
         if self.options.workers:
             self._start_workers()
+        self._start_webhooks()
         self._start_api()
         if self.options.demo:
             self._start_demo()
@@ -271,6 +272,14 @@ class LocalStack:
                 ],
                 nice=self.options.worker_nice,
             )  # fmt: skip
+
+    def _start_webhooks(self) -> None:
+        """The webhook worker: job ends from Prefect's events, deliveries from the outbox.
+
+        Not niced: a delivery is a moment of CPU that a receiver is waiting on.
+        """
+        self.say("Starting the webhook worker ...")
+        self._spawn("webhooks", [sys.executable, "-m", "seology.cli", "webhooks", "serve"])
 
     def _start_api(self) -> None:
         self.say(f"Starting the job API on {self.addresses.api_url} ...")

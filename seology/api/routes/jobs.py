@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, get_engine
+from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, SettingsDep, get_engine
 from seology.api.schemas.common import JobId, error_responses
 from seology.api.schemas.jobs import (
     AnalysisRequest,
@@ -26,9 +26,10 @@ from seology.api.schemas.jobs import (
     JobStats,
 )
 from seology.core.job_model import JobStatus, status_url
+from seology.core.settings import Settings
 from seology.core.timing import timed
 from seology.jobs import queue
-from seology.store import sites
+from seology.store import sites, webhooks
 from seology.store.models import Site
 from seology.store.users import TokenOwner
 
@@ -63,6 +64,7 @@ ENQUEUE_ROUTE: dict[str, Any] = {
     "status_code": 202,
     "response_model": EnqueueResponse,
     "response_model_by_alias": True,
+    "response_model_exclude_none": True,
     "responses": ENQUEUE_RESPONSES,
 }
 
@@ -82,7 +84,9 @@ async def _own_site(session: Session, user: TokenOwner, site_id: int) -> Site:
         return await run_in_threadpool(read)
 
 
-def _enqueued(answer: queue.Enqueued, response: Response) -> EnqueueResponse:
+def _enqueued(
+    answer: queue.Enqueued, response: Response, callback_secret: str | None = None
+) -> EnqueueResponse:
     """202 for a new job; 200 when an existing job is returned instead."""
     if answer.deduplicated:
         response.status_code = 200
@@ -90,7 +94,31 @@ def _enqueued(answer: queue.Enqueued, response: Response) -> EnqueueResponse:
         job_id=answer.job_id,
         status_url=status_url(answer.job_id),
         deduplicated=answer.deduplicated,
+        callback_secret=callback_secret,
     )
+
+
+async def _checked(url: str | None, settings: Settings) -> str | None:
+    """The callback URL, if the crawler's target rules allow it (else 400), before
+    anything is queued."""
+    from seology.api.routes.webhooks import checked_url
+
+    return None if url is None else await checked_url(url, settings)
+
+
+async def _callback(
+    session: Session, settings: Settings, user: TokenOwner, job_id: str, url: str | None
+) -> str | None:
+    """Register the job's callback URL; its secret."""
+    if url is None:
+        return None
+
+    def add() -> str:
+        secret = webhooks.add_callback(session, settings, user_id=user.id, job_id=job_id, url=url)
+        session.commit()  # now: a quick job may end before this request returns
+        return secret
+
+    return await run_in_threadpool(add)
 
 
 @router.post("/crawl", **ENQUEUE_ROUTE)
@@ -98,10 +126,12 @@ async def enqueue_crawl(
     body: CrawlRequest,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> EnqueueResponse:
-    """Queue a crawl of one of your sites; poll `statusUrl` for its progress."""
+    """Queue a crawl of one of your sites; poll `statusUrl`, or pass `callbackUrl`."""
+    callback_url = await _checked(body.callback_url, settings)
     site = await _own_site(session, user, body.site_id)
     with timed("prefect"):
         answer = await queue.enqueue_crawl(
@@ -111,7 +141,8 @@ async def enqueue_crawl(
             priority=body.priority,
             idempotency_key=idempotency_key,
         )
-    return _enqueued(answer, response)
+    secret = await _callback(session, settings, user, answer.job_id, callback_url)
+    return _enqueued(answer, response, secret)
 
 
 @router.post("/analysis", **ENQUEUE_ROUTE)
@@ -119,16 +150,19 @@ async def enqueue_analysis(
     body: AnalysisRequest,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> EnqueueResponse:
     """Queue an analysis of your site's latest crawl."""
+    callback_url = await _checked(body.callback_url, settings)
     site = await _own_site(session, user, body.site_id)
     with timed("prefect"):
         answer = await queue.enqueue_analysis(
             site.id, user.id, priority=body.priority, idempotency_key=idempotency_key
         )
-    return _enqueued(answer, response)
+    secret = await _callback(session, settings, user, answer.job_id, callback_url)
+    return _enqueued(answer, response, secret)
 
 
 @router.get("", response_model=JobList)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from seology.api.schemas.common import RequestModel
@@ -11,15 +13,27 @@ from seology.core.models import CamelModel
 MAX_PAGES_LIMIT = 10_000
 
 
+CallbackUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description="Called once, signed, when the job reaches a final state "
+        "(docs/webhooks.md); the answer holds `callbackSecret`.",
+    ),
+]
+
+
 class CrawlRequest(RequestModel):
     site_id: int = Field(ge=1)
     max_pages: int = Field(10, ge=1, le=MAX_PAGES_LIMIT)
     priority: int = Field(5, ge=1, le=10)
+    callback_url: CallbackUrl = None
 
 
 class AnalysisRequest(RequestModel):
     site_id: int = Field(ge=1)
     priority: int = Field(5, ge=1, le=10)
+    callback_url: CallbackUrl = None
 
 
 class EnqueueResponse(CamelModel):
@@ -27,6 +41,9 @@ class EnqueueResponse(CamelModel):
     job_id: str
     status_url: str
     deduplicated: bool = False
+    callback_secret: str | None = Field(
+        None, description="With `callbackUrl` only: the key of its signatures, shown once"
+    )
 
 
 class JobEnvelope(CamelModel):

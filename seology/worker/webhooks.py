@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from seology.core.errors import SeologyError
 from seology.core.settings import Settings
-from seology.core.webhook_policy import RetryPolicy, after_failure
+from seology.core.webhook_policy import FailureDecision, RetryPolicy, after_failure
 from seology.core.webhook_signing import signed_headers
 from seology.jobs.webhook_events import JobEndFollower
 from seology.jobs.webhook_sender import Delivered, DeliveryFailed
@@ -192,6 +192,8 @@ class Dispatcher:
             attempt=job.attempt, event_created_at=job.event_created_at,
             failing_since=job.failing_since or now, now=now, policy=self.policy,
         )  # fmt: skip
+        if not job.endpoint_enabled:  # nothing to retry until its owner enables it
+            decision = FailureDecision(next_attempt_at=None, disable_endpoint=False)
         disable = decision.disable_endpoint and job.endpoint_kind != CALLBACK
         with session_scope(self.engine) as session:
             _lost_attempt(session, job, started)

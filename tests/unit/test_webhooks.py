@@ -112,3 +112,53 @@ class TestRetryPolicy:
         )
         assert decision.disable_endpoint
         assert decision.next_attempt_at is None
+
+
+def facts(status: str = "completed", score: float | None = 90.0, error: str | None = None):
+    from seology.store.site_events import CrawlFacts
+
+    return CrawlFacts(crawl_id=1, job_id="j", status=status, health_score=score, error=error)
+
+
+DOWN = "SiteUnreachable: http://x/ could not be fetched: ConnectError"
+
+
+class TestSiteEvents:
+    def test_new_errors_only_error_level(self) -> None:
+        """Warnings and notices do not count; errors are counted by check, with examples."""
+        from seology.store.site_events import decide_after_completed
+
+        issues = [
+            {"checkId": "http.5xx", "severity": "error", "url": "/a"},
+            {"checkId": "title.missing", "severity": "error", "url": "/b"},
+            {"checkId": "title.too_long", "severity": "warning", "url": "/c"},
+        ]
+        [(kind, data)] = decide_after_completed(facts(), facts(), issues, drop_points=10)
+        assert kind == "site.new_errors"
+        assert data["count"] == 2
+        assert data["byCheck"] == {"http.5xx": 1, "title.missing": 1}
+
+    @pytest.mark.parametrize(
+        ("before", "after", "raised"),
+        [
+            (90.0, 80.0, True),  # exactly the setting's points
+            (90.0, 80.5, False),  # less
+            (None, 50.0, False),  # no previous score
+        ],
+    )
+    def test_health_drop(self, before: float | None, after: float, raised: bool) -> None:
+        from seology.store.site_events import decide_after_completed
+
+        found = decide_after_completed(facts(score=after), facts(score=before), [], drop_points=10)
+        assert ("site.health_dropped" in dict(found)) is raised
+
+    def test_unreachable_once_then_recovered(self) -> None:
+        """Down after up: unreachable; down after down: nothing; up after down: recovered."""
+        from seology.store.site_events import decide_after_completed, decide_after_failed
+
+        down = facts("failed", None, DOWN)
+        assert decide_after_failed(down, facts())
+        assert not decide_after_failed(down, down)
+        assert not decide_after_failed(facts("failed", None, "ValueError: boom"), facts())
+        found = decide_after_completed(facts(), down, [], drop_points=10)
+        assert [kind for kind, _ in found] == ["site.recovered"]

@@ -279,7 +279,10 @@ class LocalStack:
         Not niced: a delivery is a moment of CPU that a receiver is waiting on.
         """
         self.say("Starting the webhook worker ...")
-        self._spawn("webhooks", [sys.executable, "-m", "seology.cli", "webhooks", "serve"])
+        # Each attempt is a task run outside any flow run: Prefect would warn, per log
+        # line, that it cannot send such lines to its API.
+        env = {"PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore", **self.env}
+        self._spawn("webhooks", [sys.executable, "-m", "seology.cli", "webhooks", "serve"], env=env)
 
     def _start_api(self) -> None:
         self.say(f"Starting the job API on {self.addresses.api_url} ...")

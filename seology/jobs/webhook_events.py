@@ -143,9 +143,9 @@ class JobEndFollower:
         async with PrefectEventSubscriber(
             api_url=api_url, filter=ends, reconnection_attempts=0
         ) as subscriber:
-            since = self.live_until
-            self.live_until = datetime.now(UTC)
-            await self.sweep(since)
+            connected = datetime.now(UTC)
+            await self.sweep(self.live_until)  # a failed sweep is done again next time
+            self.live_until = connected
             async for event in subscriber:
                 self.live_until = datetime.now(UTC)
                 await self._on_event(event)

@@ -64,6 +64,8 @@ SWEEP_MARGIN = timedelta(seconds=60)
 #: A first sweep, with nothing known, looks back as far as Prefect's replay does.
 FIRST_SWEEP = timedelta(minutes=15)
 SWEEP_PAGE = 200
+#: Ends recorded at once by one follower.
+CONCURRENT_RECORDINGS = 16
 
 
 def event_id_of(state_id: uuid.UUID | str) -> str:
@@ -108,6 +110,10 @@ class JobEndFollower:
         self.engine = engine
         self.recorded = recorded
         self.live_until: datetime | None = None
+        #: Ends being recorded: several at once, since each waits on a run read and the
+        #: database, and jobs end in bursts.
+        self.recording: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(CONCURRENT_RECORDINGS)
 
     async def run(self) -> None:
         """Subscribe, record, and subscribe again after any failure; until cancelled."""
@@ -148,7 +154,27 @@ class JobEndFollower:
             self.live_until = connected
             async for event in subscriber:
                 self.live_until = datetime.now(UTC)
+                task = asyncio.create_task(self._record_event(event))
+                self.recording.add(task)
+                task.add_done_callback(self.recording.discard)
+
+    async def _record_event(self, event: Any) -> None:
+        """Record one end; if that fails, sweep from its time until a sweep succeeds."""
+        async with self.slots:
+            try:
                 await self._on_event(event)
+                return
+            except Exception as exc:  # Prefect or the database failed: the sweep catches up
+                logger.warning("Recording %s failed (%s); sweeping for it.", event.id, exc)
+        delay = RETRY_SECONDS[0]
+        while True:
+            try:
+                await self.sweep(event.occurred)
+                return
+            except Exception as exc:  # still failing: again, later
+                logger.warning("Sweep failed (%s); again in %.1f s.", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_SECONDS[1])
 
     async def _on_event(self, event: Any) -> None:
         event_type = JOB_END_EVENTS.get(event.event)

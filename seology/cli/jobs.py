@@ -167,7 +167,7 @@ def cancel(
     elif job["status"] == JobStatus.PROCESSING:
         console.print(f"Job {job_id} is being stopped by its worker; it ends CANCELLED.")
     else:
-        console.print(f"Job {job_id}: {render.status(job['status'])}")
+        console.print(f"Job {job_id}: {render.status_markup(job['status'])}")
 
 
 def retry(
@@ -179,7 +179,7 @@ def retry(
     if as_json:
         render.print_json({"job": job})
     else:
-        console.print(f"Job {job_id} is queued again ({render.status(job['status'])}).")
+        console.print(f"Job {job_id} is queued again ({render.status_markup(job['status'])}).")
 
 
 def cleanup(

@@ -47,16 +47,16 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
         console.print(JSON.from_data(job["result"]))
 
 
-def status(status: str) -> str:
+def status_markup(status: str) -> str:
     return f"[{STATUS_STYLES.get(status, 'default')}]{status}[/]"
 
 
-def when(value: str | None, *, seconds: bool = True) -> str:
+def utc_time(value: str | None, *, with_seconds: bool = True) -> str:
     """`2026-01-31 23:59:59` from the API's ISO time (UTC), `-` for none."""
-    return value[: 19 if seconds else 16].replace("T", " ") if value else "-"
+    return value[: 19 if with_seconds else 16].replace("T", " ") if value else "-"
 
 
-def seconds(value: float | None) -> str:
+def duration(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
@@ -77,15 +77,15 @@ def job_table(job: dict[str, Any]) -> Table:
     rows = [
         ("Job", job["id"]),
         ("Type", job.get("type") or "-"),
-        ("Status", status(job["status"]) + state_note(job)),
+        ("Status", status_markup(job["status"]) + state_note(job)),
         ("Progress", percent(job.get("progress"))),
         ("Priority", str(job.get("priority") or "-")),
         ("Attempts", str(job.get("attempts", 0))),
         ("Site", str(job.get("siteId") or "-")),
-        ("Created (UTC)", when(job.get("createdAt"))),
-        ("Started (UTC)", when(job.get("startedAt"))),
-        ("Completed (UTC)", when(job.get("completedAt"))),
-        ("Duration", seconds(job.get("durationSeconds"))),
+        ("Created (UTC)", utc_time(job.get("createdAt"))),
+        ("Started (UTC)", utc_time(job.get("startedAt"))),
+        ("Completed (UTC)", utc_time(job.get("completedAt"))),
+        ("Duration", duration(job.get("durationSeconds"))),
     ]
     if job.get("error"):
         rows.append(("Error", f"[red]{escape(job['error'])}[/]"))
@@ -103,12 +103,12 @@ def jobs_table(jobs: list[dict[str, Any]]) -> Table:
         table.add_row(
             job["id"],
             job.get("type") or "-",
-            status(job["status"]),
+            status_markup(job["status"]),
             str(job.get("priority") or "-"),
             str(job.get("siteId") or "-"),
             percent(job.get("progress")),
-            when(job.get("createdAt"), seconds=False),
-            seconds(job.get("durationSeconds")),
+            utc_time(job.get("createdAt"), with_seconds=False),
+            duration(job.get("durationSeconds")),
         )
     return table
 
@@ -123,10 +123,10 @@ def stats_table(counts: dict[str, Any]) -> Table:
         table.add_column(name.upper(), justify="right")
     table.add_column("AVG DURATION", justify="right")
     for job_type, row in counts.get("byType", {}).items():
-        table.add_row(job_type, *counts(row), seconds(row.get("avgDurationSeconds")))
-    table.add_row("[bold]all[/]", *counts(counts), "", end_section=True)
+        table.add_row(job_type, *count_cells(row), duration(row.get("avgDurationSeconds")))
+    table.add_row("[bold]all[/]", *count_cells(counts), "", end_section=True)
     return table
 
 
-def counts(row: dict[str, Any]) -> list[str]:
+def count_cells(row: dict[str, Any]) -> list[str]:
     return [str(row.get(name, 0)) for name in STATS_COLUMNS]

@@ -12,7 +12,6 @@ Every failure becomes `FetchResult.error` text.
 from __future__ import annotations
 
 import asyncio
-import functools
 import select
 import socket
 import ssl
@@ -22,13 +21,13 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any
 
-import certifi
 import httpcore
 import httpx
 
 from seology.core.errors import InvalidTargetURL
 from seology.crawler.records import RedirectHop
 from seology.crawler.safety import AddressBook
+from seology.crawler.tls import public_tls_context, tls_context
 from seology.crawler.urls import normalize_url
 
 MAX_REDIRECTS = 10
@@ -47,9 +46,7 @@ class FetchSettings:
     max_bytes: int = 5 * 1024 * 1024
     max_connections: int = 16
     allow_private: bool = False
-    #: A PEM file of extra certificate authorities to trust besides the public ones
-    #: (a site behind a private CA; tests' locally generated certificates).
-    ca_file: str | None = None
+    ca_file: str | None = None  #: extra certificate authorities (PEM; `seology.crawler.tls`)
 
     @property
     def deadline(self) -> float:
@@ -202,24 +199,6 @@ class SetCookieJar(CookieJar):
         super().extract_cookies(response, request)
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """httpx's default verification (one context per process), or the public
-    authorities plus those of `ca_file`."""
-    if ca_file is None:
-        return public_tls_context()
-    context = ssl.create_default_context(cafile=certifi.where())
-    context.load_verify_locations(cafile=ca_file)
-    return context
-
-
-@functools.cache
-def public_tls_context() -> ssl.SSLContext:
-    """Verification against the public authorities httpx trusts (certifi's bundle),
-    built once per process: loading the bundle is the expensive part, and the context
-    is only read afterwards."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
 def pinned_transport(
     backend: PinnedBackend, max_connections: int, *, verify: ssl.SSLContext | None = None
 ) -> httpx.AsyncHTTPTransport:
@@ -282,7 +261,6 @@ class Fetcher:
         body_for: tuple[str, ...] | None = None,
         max_bytes: int | None = None,
         on_hop: Callable[[str], None] | None = None,
-        method: str = "GET",
         follow: bool = True,
     ) -> FetchResult:
         """GET `url`, following redirects by hand; read the body only for `body_for` types.
@@ -291,18 +269,11 @@ class Fetcher:
         the size is recorded (Content-Length, else counted while discarding). Bodies are
         cut at `max_bytes` (default: the settings' `max_bytes`). `on_hop(url)` is told
         each redirect target just before it is requested (the crawl's "fetched" set).
-        `method="HEAD"` asks for the headers only (resource checks); `follow=False`
-        stops at the first answer, a redirect included.
+        `follow=False` stops at the first answer, a redirect included (resource checks).
         """
         result = FetchResult(url=url)
-        plan = _Plan(
-            body_for,
-            max_bytes or self.settings.max_bytes,
-            time.perf_counter(),
-            on_hop,
-            method,
-            follow,
-        )
+        limit = max_bytes or self.settings.max_bytes
+        plan = _Plan(body_for, limit, time.perf_counter(), on_hop, follow)
         try:
             await self._follow(result, plan)
         except InvalidTargetURL as exc:
@@ -341,7 +312,7 @@ class Fetcher:
 
     async def _request(self, url: str, result: FetchResult, plan: _Plan) -> str | None:
         """One hop: fill `result` from the response; return the Location to follow, if any."""
-        async with self._client.stream(plan.method, url) as response:
+        async with self._client.stream("GET", url) as response:
             result.response_time_ms = round((time.perf_counter() - plan.started) * 1000, 1)
             result.final_url = url
             result.status_code = response.status_code
@@ -364,7 +335,6 @@ class _Plan:
     max_bytes: int
     started: float
     on_hop: Callable[[str], None] | None = None
-    method: str = "GET"
     follow: bool = True
 
 

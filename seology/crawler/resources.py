@@ -31,13 +31,13 @@ from seology.crawler.fetch import (
     REDIRECT_STATUSES,
     Fetcher,
     FetchSettings,
-    tls_context,
 )
 from seology.crawler.head import HeadAnswer, HeadClient, HeadFailed
 from seology.crawler.politeness import HostGate
 from seology.crawler.records import PageRecord, ResourceCounts, ResourceKind, ResourceRecord
 from seology.crawler.safety import AddressBook
 from seology.crawler.targets import targets
+from seology.crawler.tls import tls_context
 from seology.crawler.urls import is_internal, normalize_url, site_host
 
 ALL_KINDS: frozenset[ResourceKind] = frozenset({"link", "image", "canonical", "hreflang"})

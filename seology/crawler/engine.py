@@ -160,6 +160,7 @@ async def crawl(
             site=run.site,
             book=fetcher.book,
             site_gate=run.gate,
+            seen=run.seen,
         ) as checker:
             run.checker, run.on_resources = checker, on_resources
             await run.execute()

@@ -11,9 +11,12 @@ Why a checker beside the page crawl, with limits of its own:
 - a third-party host is not the site: it gets `per_host_connections` of the checker's
   `concurrency` slots (the page crawl's slots are never used), so a slow host holds
   two slots, not the crawl;
-- internal targets wait until the page crawl ends: most are pages the crawl fetches
-  anyway (their answer is the page's), and the rest then meet the site's own
-  politeness (the crawl's per-host gate) instead of adding to it;
+- on the site itself every request takes one of the crawl's own per-host slots, shared
+  with its pages, so the site never sees more than the crawl's connection limit;
+  internal images are asked while pages are crawled (an image URL the crawl also
+  fetches as a page is left to it), internal canonical and hreflang targets when the
+  page crawl ends: most are pages the crawl fetches anyway (their answer is the
+  page's);
 - after its pages, the crawl waits at most `time_budget` seconds for the checks still
   running; those are recorded as not checked, and the audit does not judge them.
 """
@@ -119,6 +122,7 @@ class ResourceChecker:
         head: HeadClient,
         fetcher: Fetcher,
         site_gate: HostGate,
+        pages: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         self.settings, self.site, self.head, self.fetcher = settings, site, head, fetcher
         self.site_gate = site_gate
@@ -130,17 +134,22 @@ class ResourceChecker:
         self.busy: dict[str, int] = {}
         self.workers: set[asyncio.Task[None]] = set()
         self.bits = sum(KIND_BITS[kind] for kind in settings.kinds)
+        self.pages = pages
+        self.finishing = False
 
     def submit(self, record: PageRecord) -> None:
-        """Take in what a parsed page points to; external targets are asked at once."""
+        """Take in what a parsed page points to: external targets and internal images are
+        asked at once, internal canonical and hreflang targets when the pages are done."""
         for url, kind in targets(record):
             bit = KIND_BITS[kind]
             if not self.bits & bit:
                 continue
             state = self.states.get(url)
             if state is None:
+                if kind == "image" and url in self.pages:
+                    continue  # a page the crawl fetches: its answer is the page's
                 state = self.states[url] = _State()
-                if is_internal(url, self.site):
+                if kind != "image" and is_internal(url, self.site):
                     self.deferred.append(url)
                 else:
                     self._queue(url)
@@ -152,6 +161,7 @@ class ResourceChecker:
         """Ask the internal targets the crawl did not fetch (and robots.txt `allowed`),
         then wait until `deadline` (event-loop time) at most; what is still running
         then is cancelled."""
+        self.finishing = True
         for url in self.deferred:
             if url in crawled:
                 del self.states[url]  # the crawl's own answer is the one the audit reads
@@ -207,13 +217,20 @@ class ResourceChecker:
 
     async def _work(self, host: str, queue: deque[str], gate: HostGate) -> None:
         """Drain `host`'s queue, one check at a time. The number of workers per host is
-        the host's connection limit; the gate adds the site's delay between requests."""
+        the host's connection limit. On the site itself each request takes one of the
+        crawl's own per-host slots (shared with its pages, delay included), so the site
+        never sees more connections than the crawl's limit."""
         try:
             while queue:
                 url = queue.popleft()
-                await gate.wait_turn(host)
-                async with self.slots:
-                    await self.check(url, self.states[url])
+                if host != self.site:
+                    async with self.slots:
+                        await self.check(url, self.states[url])
+                elif self.finishing or url not in self.pages:
+                    async with gate.slot(host), self.slots:
+                        await self.check(url, self.states[url])
+                else:  # linked as a page meanwhile: the crawl asks it
+                    del self.states[url]
         finally:
             self.busy[host] -= 1
 
@@ -281,6 +298,7 @@ async def open_checker(
     site: str,
     book: AddressBook,
     site_gate: HostGate,
+    seen: set[str] | frozenset[str] = frozenset(),
 ) -> AsyncIterator[ResourceChecker | None]:
     """A checker with its own connections (the page fetcher's rules, shorter deadlines),
     closed with its checks cancelled when the block ends; None when `settings` is."""
@@ -304,7 +322,7 @@ async def open_checker(
     )
     async with Fetcher(own, book=book) as fetcher:
         checker = ResourceChecker(
-            settings, site=site, head=head, fetcher=fetcher, site_gate=site_gate
+            settings, site=site, head=head, fetcher=fetcher, site_gate=site_gate, pages=seen
         )
         try:
             yield checker

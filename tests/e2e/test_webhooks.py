@@ -252,10 +252,11 @@ def test_another_users_webhook_is_404(hooks: Hooks):
 
 
 def test_webhook_urls_follow_the_crawler_target_rules(hooks: Hooks):
-    """http(s) only; unknown fields and wrong types are refused."""
+    """http(s) only (the schema says so: 422); unknown fields and wrong types are refused."""
     client = hooks.client()
     for body, status in [
-        ({"url": "ftp://127.0.0.1/x", "events": ["job.completed"]}, 400),
+        ({"url": "ftp://127.0.0.1/x", "events": ["job.completed"]}, 422),
+        ({"url": "http://127.0.0.1:8/x", "events": ["job.completed"], "description": 5}, 422),
         ({"url": "http://127.0.0.1/x", "events": ["job.nope"]}, 422),
         ({"url": "http://127.0.0.1/x", "events": []}, 422),
         ({"url": "http://127.0.0.1/x", "events": ["job.completed"], "extra": 1}, 422),

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from seology.api.schemas.common import RequestModel
+from seology.api.schemas.webhooks import HTTP_URL_PATTERN
 from seology.core.job_model import Job
 from seology.core.models import CamelModel
 
@@ -17,6 +18,7 @@ CallbackUrl = Annotated[
     str | None,
     Field(
         max_length=2048,
+        pattern=HTTP_URL_PATTERN,
         description="Called once, signed, when the job reaches a final state "
         "(docs/webhooks.md); the answer holds `callbackSecret`.",
     ),

@@ -11,6 +11,9 @@ from seology.core.models import CamelModel
 from seology.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_URL_LENGTH = 2048
+#: What a JSON schema can say of a receiver's URL: http(s), a host, an optional port
+#: and path. The target rules (no private address, DNS) are checked on top (400).
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[!-~]*)?$"
 
 EventType = Literal[
     "job.completed", "job.failed", "job.cancelled",
@@ -21,7 +24,11 @@ EventType = Literal[
 class WebhookCreate(RequestModel):
     model_config = ConfigDict(strict=True)
 
-    url: str = Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/hooks/seology"])
+    url: str = Field(
+        max_length=MAX_URL_LENGTH,
+        pattern=HTTP_URL_PATTERN,
+        examples=["https://example.com/hooks/seology"],
+    )
     events: list[EventType] = Field(min_length=1, max_length=20)
     description: str = Field("", max_length=500)
 
@@ -29,7 +36,7 @@ class WebhookCreate(RequestModel):
 class WebhookUpdate(RequestModel):
     model_config = ConfigDict(strict=True)
 
-    url: str | None = Field(None, max_length=MAX_URL_LENGTH)
+    url: str | None = Field(None, max_length=MAX_URL_LENGTH, pattern=HTTP_URL_PATTERN)
     events: list[EventType] | None = Field(None, min_length=1, max_length=20)
     description: str | None = Field(None, max_length=500)
     enabled: bool | None = None

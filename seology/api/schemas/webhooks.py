@@ -13,7 +13,8 @@ from seology.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoin
 MAX_URL_LENGTH = 2048
 #: What a JSON schema can say of a receiver's URL: http(s), a host, an optional port
 #: and path. The target rules (no private address, DNS) are checked on top (400).
-HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[!-~]*)?$"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HTTP_URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:{_PORT})?(/[!-~]*)?$"
 
 EventType = Literal[
     "job.completed", "job.failed", "job.cancelled",

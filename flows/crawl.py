@@ -8,8 +8,9 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from seology.core.errors import InvalidInput, NotFound, SiteUnreachable
+from seology.core.errors import InvalidInput, NotFound, RenderingUnavailable, SiteUnreachable
 from seology.core.settings import get_settings
+from seology.crawler.records import RenderMode
 from tasks.artifacts import publish_crawl_summary
 from tasks.audit import audit_crawl
 from tasks.changes import detect_changes
@@ -33,17 +34,20 @@ MAX_ATTEMPTS = get_settings().job_max_attempts
     retry_delay_seconds=5,
     persist_result=False,
 )
-async def crawl_site(site_id: int, user_id: int, max_pages: int = 10) -> dict[str, Any] | State:
-    """Load the site, crawl it, store the pages, audit them, compare with the previous
-    crawl, raise the site's monitoring events, and publish the summary."""
+async def crawl_site(
+    site_id: int, user_id: int, max_pages: int = 10, render: RenderMode = "auto"
+) -> dict[str, Any] | State:
+    """Load the site, crawl it (rendering pages as `render` says), store the pages, audit
+    them, compare with the previous crawl, raise the site's monitoring events, and publish
+    the summary."""
     try:
         site = load_site(site_id, user_id)
     except (InvalidInput, NotFound) as exc:
         return fail_without_retry(exc.message)  # the same input fails the same way
-    crawl_id = begin_crawl(str(flow_run.id), site, max_pages, flow_run.run_count)
+    crawl_id = begin_crawl(str(flow_run.id), site, max_pages, flow_run.run_count, render)
     try:
-        outcome = await crawl_pages(crawl_id, site.url, max_pages)
-    except InvalidInput as exc:
+        outcome = await crawl_pages(crawl_id, site.url, max_pages, render)
+    except (InvalidInput, RenderingUnavailable) as exc:
         record_failure(crawl_id, exc.message)
         return fail_without_retry(exc.message)
     except Exception as exc:

@@ -17,7 +17,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from seology.core.errors import SiteUnreachable
 from seology.core.logs import get_logger
 from seology.core.settings import get_settings
-from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, RenderMode, ResourceRecord
 from seology.store import crawls as storage
 from seology.store.engine import flow_engine
 from tasks.retries import RETRY_OPTIONS
@@ -31,10 +31,17 @@ def load_site(site_id: int, user_id: int) -> storage.SiteInfo:
 
 
 @task(name="begin-crawl", **RETRY_OPTIONS)
-def begin_crawl(flow_run_id: str, site: storage.SiteInfo, max_pages: int, attempt: int) -> int:
+def begin_crawl(
+    flow_run_id: str, site: storage.SiteInfo, max_pages: int, attempt: int, render: str = "auto"
+) -> int:
     """Create the crawl row, or clear what a failed attempt of this run wrote."""
     return storage.begin_crawl(
-        flow_engine(), flow_run_id=flow_run_id, site=site, max_pages=max_pages, attempt=attempt
+        flow_engine(),
+        flow_run_id=flow_run_id,
+        site=site,
+        max_pages=max_pages,
+        attempt=attempt,
+        render=render,
     )
 
 
@@ -79,14 +86,19 @@ def _best_effort(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 @task(name="crawl-pages", **RETRY_OPTIONS)
-async def crawl_pages(crawl_id: int, start_url: str, max_pages: int) -> CrawlOutcome:
-    """Fetch and parse the site, streaming page records to the database in batches."""
+async def crawl_pages(
+    crawl_id: int, start_url: str, max_pages: int, render: RenderMode = "auto"
+) -> CrawlOutcome:
+    """Fetch, parse (and render, as `render` says) the site, streaming page records to
+    the database in batches."""
     from seology.crawler.engine import CrawlConfig, crawl
 
     logger = get_logger()
     engine = flow_engine()
     await anyio.to_thread.run_sync(_reset_pages, engine, crawl_id)
-    config = CrawlConfig.from_settings(get_settings(), start_url=start_url, max_pages=max_pages)
+    config = CrawlConfig.from_settings(
+        get_settings(), start_url=start_url, max_pages=max_pages, render=render
+    )
     progress = _ProgressReporter(crawl_id=crawl_id, max_pages=max_pages)
 
     async def store_batch(records: list[PageRecord]) -> None:
@@ -103,6 +115,8 @@ async def crawl_pages(crawl_id: int, start_url: str, max_pages: int) -> CrawlOut
     unreachable = await anyio.to_thread.run_sync(_unreachable, engine, crawl_id)
     if unreachable is not None:
         raise SiteUnreachable(f"{start_url} could not be fetched: {unreachable}")
+    if outcome.rendering is not None and outcome.rendering.unavailable_reason:
+        logger.warning(f"{outcome.rendering.unavailable_reason} (action=render_unavailable)")
     logger.info(
         f"crawled {outcome.pages_crawled} pages of {start_url} in "
         f"{outcome.duration_seconds:.1f}s, stopped by {outcome.stopped_by} "

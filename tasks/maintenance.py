@@ -56,8 +56,12 @@ async def enqueue_monitoring_crawl(
 ) -> Enqueued:
     """Queue the site's crawl; its pending or running crawl is returned instead."""
     from seology.jobs.queue import enqueue_crawl
+    from seology.store.crawls import last_render_mode
 
-    enqueued = await enqueue_crawl(site_id, user_id, max_pages=max_pages, priority=priority)
+    render = last_render_mode(flow_engine(), site_id=site_id)  # the site's last choice
+    enqueued = await enqueue_crawl(
+        site_id, user_id, max_pages=max_pages, priority=priority, render=render
+    )
     verb = "found queued" if enqueued.deduplicated else "enqueued"
     get_logger().info(
         f"{verb} crawl {enqueued.job_id} (action=enqueue_crawl site_id={site_id} "

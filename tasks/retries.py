@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect.tasks import exponential_backoff
 
-from seology.core.errors import InvalidInput, NotFound
+from seology.core.errors import InvalidInput, NotFound, RenderingUnavailable
 from seology.core.logs import get_logger
 from seology.jobs.retries import stop_flow_retries
 
@@ -26,7 +26,7 @@ def is_permanent(error: object) -> bool:
     """Failures that the same input will produce again."""
     from prefect.exceptions import ObjectNotFound
 
-    return isinstance(error, (InvalidInput, NotFound, ObjectNotFound))
+    return isinstance(error, (InvalidInput, NotFound, ObjectNotFound, RenderingUnavailable))
 
 
 def retry_unless_permanent(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:

@@ -26,7 +26,8 @@ http {{
     tcp_nopush on;
     keepalive_requests 1000000;
     keepalive_timeout 120;
-    types {{ text/html html; text/plain txt; application/xml xml; }}
+    types {{ text/html html; text/plain txt; application/xml xml; text/javascript js;
+            application/json json; image/gif gif; image/jpeg jpg; }}
     default_type text/html;
     charset utf-8;
     client_body_temp_path {state}/body;

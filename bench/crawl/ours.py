@@ -1,8 +1,10 @@
 """One crawl of the benchmark site by seology.crawler.engine, in its own process.
 
     python -m bench.crawl.ours BASE_URL PAGES [--concurrency 16] [--parsers N] [--no-resources]
+        [--render auto]
 
-Prints `PROGRESS <pages> <peak RSS MB>` at 2k/5k/10k pages and one JSON line at the
+Prints `PROGRESS <pages> <peak RSS MB>` at 2k/5k/10k pages (with `--render`: at a fifth,
+half and all of PAGES) and one JSON line at the
 end (pages, seconds, peak RSS of this process). The parser processes are children of
 this one and are waited for when the crawl closes its pool, so the parent's
 RUSAGE_CHILDREN includes them: the CPU figure covers every process of the crawl.
@@ -21,6 +23,7 @@ import time
 
 from seology.crawler.engine import DEFAULT_RESOURCES, CrawlConfig, crawl
 from seology.crawler.records import PageRecord
+from seology.crawler.render import RenderConfig
 
 MARKS = (2_000, 5_000, 10_000)
 
@@ -30,8 +33,14 @@ def peak_rss_mb() -> float:
 
 
 async def run(
-    base_url: str, pages: int, concurrency: int, parsers: int | None, resources: bool
+    base_url: str,
+    pages: int,
+    concurrency: int,
+    parsers: int | None,
+    resources: bool,
+    render: str = "never",
 ) -> dict:
+    marks = MARKS if render == "never" else (pages // 5, pages // 2, pages)
     config = CrawlConfig(
         start_url=f"{base_url}/",
         max_pages=pages,
@@ -40,6 +49,8 @@ async def run(
         allow_private_targets=True,
         parser_processes=parsers,
         resources=DEFAULT_RESOURCES if resources else None,
+        render=render,  # type: ignore[arg-type]
+        render_config=RenderConfig(tabs=concurrency),
     )
     counts = {"pages": 0, "html": 0}
 
@@ -48,7 +59,7 @@ async def run(
         counts["html"] += sum(1 for r in batch if r.titles)
 
     async def on_progress(done: int, total: int) -> None:
-        if done in MARKS:
+        if done in marks:
             print(f"PROGRESS {done} {peak_rss_mb():.1f}", flush=True)
 
     started = time.perf_counter()
@@ -61,6 +72,7 @@ async def run(
         "seconds": seconds,
         "stopped_by": outcome.stopped_by,
         "resources": {"checked": checked, "failed": failed},
+        "rendered": outcome.rendering.pages_rendered if outcome.rendering else 0,
     }
 
 
@@ -71,9 +83,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--parsers", type=int, default=None)
     parser.add_argument("--no-resources", dest="resources", action="store_false")
+    parser.add_argument("--render", default="never", choices=("never", "auto", "always"))
     args = parser.parse_args()
     result = asyncio.run(
-        run(args.base_url, args.pages, args.concurrency, args.parsers, args.resources)
+        run(args.base_url, args.pages, args.concurrency, args.parsers, args.resources, args.render)
     )
     result["main_rss_mb"] = peak_rss_mb()
     usage = resource.getrusage(resource.RUSAGE_SELF)

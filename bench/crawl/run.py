@@ -5,6 +5,8 @@
     .venv/bin/python -m bench.crawl.run --rounds 5 --engines ours,scrapy,scrapy-idiomatic
     .venv/bin/python -m bench.crawl.run --memory           # 10,000 pages, ours: RSS curve
     .venv/bin/python -m bench.crawl.run --engines ours,scrapy,ours-no-resources
+    .venv/bin/python -m bench.crawl.run --render           # 500 client-rendered pages, 4 tabs:
+                                                           # ours (auto) vs scrapy-playwright
 
 Each crawl runs in its own subprocess, engines alternating (A B A B …), so that a
 noisy neighbour hits both alike. Per run: pages/s (the engine's own crawl time), CPU
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.crawl.nginx import start_nginx
+from bench.crawl.render_site import write_render_site
 from bench.crawl.site import write_site
 from seology.testing.servers import free_port
 
@@ -42,6 +45,8 @@ ENGINES = {
     "ours-no-resources": ["-m", "bench.crawl.ours", "--no-resources"],
     "scrapy": ["-m", "bench.crawl.scrapy_spider"],
     "scrapy-idiomatic": ["-m", "bench.crawl.scrapy_spider", "--idiomatic"],
+    "ours-render": ["-m", "bench.crawl.ours", "--render", "auto", "--no-resources"],
+    "scrapy-playwright": ["-m", "bench.crawl.scrapy_render"],
 }
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -192,11 +197,20 @@ def run_engine(engine: str, base_url: str, pages: int, concurrency: int) -> Run:
     )
 
 
-def serve_site(workdir: Path, pages: int) -> tuple[str, subprocess.Popen[bytes]]:
+def serve_site(
+    workdir: Path, pages: int, *, rendered: bool = False
+) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    size = write_site(workdir / "site", pages=pages, base_url=base_url)
-    print(f"site: {pages} pages, {size / pages / 1024:.1f} KB a page on average, nginx {base_url}")
+    if rendered:
+        size = write_render_site(workdir / "site", pages=pages)
+    else:
+        size = write_site(workdir / "site", pages=pages, base_url=base_url)
+    kind = "client-rendered " if rendered else ""
+    print(
+        f"site: {pages} {kind}pages, {size / pages / 1024:.1f} KB a page (files) on average,"
+        f" nginx {base_url}"
+    )
     return base_url, start_nginx(workdir / "site", workdir / "nginx", port)
 
 
@@ -230,17 +244,18 @@ def summarise(runs: list[Run], engines: list[str]) -> None:
         }
         figures = "  ".join(f"{k} {v:.1f}" for k, v in medians[engine].items())
         print(f"  {engine:<17} {figures}")
-    for other in (e for e in engines if e != "ours"):
-        if "ours" in medians:
-            ratio = medians["ours"]["pages/s"] / medians[other]["pages/s"]
-            cpu = medians["ours"]["CPU s"] / medians[other]["CPU s"]
-            print(f"  ours/{other}: speed ×{ratio:.2f}, CPU ×{cpu:.2f}")
+    ours = next((e for e in engines if e.startswith("ours")), None)
+    for other in (e for e in engines if not e.startswith("ours")):
+        if ours is not None:
+            ratio = medians[ours]["pages/s"] / medians[other]["pages/s"]
+            cpu = medians[ours]["CPU s"] / medians[other]["CPU s"]
+            print(f"  {ours}/{other}: speed ×{ratio:.2f}, CPU ×{cpu:.2f}")
 
 
 def compare(args: argparse.Namespace) -> None:
     engines = args.engines.split(",")
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
-        base_url, nginx = serve_site(Path(tmp), args.pages)
+        base_url, nginx = serve_site(Path(tmp), args.pages, rendered=args.render)
         try:
             runs = []
             for round_no in range(1, args.rounds + 1):
@@ -248,10 +263,18 @@ def compare(args: argparse.Namespace) -> None:
                 for engine in engines:
                     runs.append(run_engine(engine, base_url, args.pages, args.concurrency))
                     print_run(runs[-1], os.getloadavg()[0])
+                    if args.render:
+                        print_marks(runs[-1])
             summarise(runs, engines)
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
+
+
+def print_marks(run: Run) -> None:
+    """Peak RSS of the whole tree (browser included) at each progress mark: flat or not."""
+    for mark in run.progress:
+        print(f"    at {mark.done:>5} pages: peak RSS all {mark.tree_rss:7.1f} MB")
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -279,7 +302,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--engines", default="ours,scrapy")
     parser.add_argument("--memory", action="store_true", help="the 10,000-page RSS curve")
+    parser.add_argument(
+        "--render", action="store_true", help="client-rendered site: ours-render, scrapy-playwright"
+    )
     args = parser.parse_args()
+    if args.render:
+        args.pages = args.pages or 500
+        args.rounds = min(args.rounds, 1) if args.rounds == 3 else args.rounds
+        args.concurrency = 4 if args.concurrency == 16 else args.concurrency
+        if args.engines == "ours,scrapy":
+            args.engines = "ours-render,scrapy-playwright"
     args.pages = args.pages or (10_000 if args.memory else 2_000)
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     started = time.monotonic()

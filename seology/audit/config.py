@@ -34,6 +34,11 @@ class AuditConfig:
     max_click_depth: int = 3
     max_links: int = 100
     url_max_chars: int = 115
+    perf_lcp_max_ms: float = 2500.0
+    perf_cls_max: float = 0.1
+    perf_max_page_bytes: int = 3 * 1024 * 1024
+    perf_max_requests: int = 100
+    perf_max_render_blocking: int = 5
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.near_duplicate_similarity <= 1.0:
@@ -67,4 +72,9 @@ class AuditConfig:
             max_click_depth=settings.audit_max_click_depth,
             max_links=settings.audit_max_links,
             url_max_chars=settings.audit_url_max_chars,
+            perf_lcp_max_ms=settings.audit_perf_lcp_max_ms,
+            perf_cls_max=settings.audit_perf_cls_max,
+            perf_max_page_bytes=settings.audit_perf_max_page_bytes,
+            perf_max_requests=settings.audit_perf_max_requests,
+            perf_max_render_blocking=settings.audit_perf_max_render_blocking,
         )

@@ -98,9 +98,10 @@ class JobApiClient:
         max_pages: int = 10,
         priority: int = 5,
         idempotency_key: str | None = None,
+        render: str = "auto",
     ) -> dict[str, Any]:
         """`{success, jobId, statusUrl, deduplicated}`; the job runs in the background."""
-        body = {"siteId": site_id, "maxPages": max_pages, "priority": priority}
+        body = {"siteId": site_id, "maxPages": max_pages, "priority": priority, "render": render}
         return self._enqueue("/api/jobs/crawl", body, idempotency_key)
 
     def enqueue_analysis(

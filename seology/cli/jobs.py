@@ -47,6 +47,18 @@ class JobType(StrEnum):
     monthly = "monthly"
 
 
+class RenderChoice(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+RENDER_HELP = (
+    "auto: render the pages that look client-rendered; always: render every page in "
+    "headless Chromium; never: raw HTML only."
+)
+
+
 ApiUrl = Annotated[
     str | None,
     typer.Option(
@@ -81,6 +93,7 @@ def crawl(
     site: SiteRef,
     max_pages: Annotated[int, typer.Option(min=1, help="Stop after this many pages.")] = 10,
     priority: Priority = 5,
+    render: Annotated[RenderChoice, typer.Option(help=RENDER_HELP)] = RenderChoice.auto,
     wait: Wait = False,
     api_url: ApiUrl = None,
     token: Token = None,
@@ -89,7 +102,9 @@ def crawl(
     """Queue a crawl of a site; a URL adds the site to yours first (or reuses it)."""
     with _api(api_url, token) as api:
         site_id = _site_id(api, site, quiet=as_json)
-        answer = api.enqueue_crawl(site_id, max_pages=max_pages, priority=priority)
+        answer = api.enqueue_crawl(
+            site_id, max_pages=max_pages, priority=priority, render=render.value
+        )
         _after_enqueue(api, answer, "crawl", wait=wait, as_json=as_json)
 
 

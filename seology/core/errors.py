@@ -2,6 +2,7 @@
 
     SeologyError
     ├── ConfigurationError          settings refused (missing CRON_SECRET, bad URL)  500
+    │   └── RenderingUnavailable    `render=always` on a worker without Chromium
     ├── InvalidInput                a value we cannot work with                      400
     │   ├── InvalidTargetURL        not an http(s) URL, or not a public address
     │   ├── InvalidJobId            not a flow run UUID                              422
@@ -42,6 +43,12 @@ class ConfigurationError(SeologyError):
     """The configuration is not usable."""
 
     code = "configuration_error"
+
+
+class RenderingUnavailable(ConfigurationError):
+    """Rendering needs Chromium and the Playwright package on the worker."""
+
+    code = "rendering_unavailable"
 
 
 class InvalidInput(SeologyError):

@@ -94,6 +94,22 @@ class Settings(BaseSettings):
     crawl_resource_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
     #: How long a crawl waits, after its pages, for resource checks still running.
     crawl_resource_time_budget: Annotated[float, Field(ge=0)] = 30.0
+    # Rendering with headless Chromium (docs/internals/rendering.md).
+    #: The Chromium binary; None: Debian's `chromium`, else the one `playwright install` put.
+    chromium_path: str | None = None
+    #: Tabs rendering at once in a crawl's browser.
+    render_tabs: Annotated[int, Field(ge=1, le=32)] = 4
+    #: Pages a tab renders before it is closed and replaced (bounds renderer memory).
+    render_tab_pages: Annotated[int, Field(ge=1, le=10_000)] = 50
+    #: The longest one page may take to render, network idle included.
+    render_page_timeout: Annotated[float, Field(gt=0, le=300)] = 15.0
+    #: Network idle = no request of the page in flight for this long.
+    render_idle_ms: Annotated[int, Field(ge=0, le=10_000)] = 250
+    #: May a rendered page load resources from other hosts (the same safety rules apply)?
+    render_third_party: bool = True
+    #: `all` loads every resource; `essential` only documents, scripts, styles and XHR
+    #: (faster; `perf.page_weight`, `perf.too_many_requests` and `perf.lcp_slow` not judged).
+    render_resources: Literal["all", "essential"] = "all"
 
     # The audit's thresholds (docs/audit-checks.md defaults; seology.audit.config.AuditConfig).
     audit_slow_response_ms: Annotated[float, Field(gt=0)] = 1000.0
@@ -110,6 +126,11 @@ class Settings(BaseSettings):
     audit_max_click_depth: Annotated[int, Field(ge=0)] = 3
     audit_max_links: Annotated[int, Field(ge=1)] = 100
     audit_url_max_chars: Annotated[int, Field(ge=1)] = 115
+    audit_perf_lcp_max_ms: Annotated[float, Field(gt=0)] = 2500.0
+    audit_perf_cls_max: Annotated[float, Field(ge=0)] = 0.1
+    audit_perf_max_page_bytes: Annotated[int, Field(ge=1024)] = 3 * 1024 * 1024
+    audit_perf_max_requests: Annotated[int, Field(ge=1)] = 100
+    audit_perf_max_render_blocking: Annotated[int, Field(ge=0)] = 5
 
     # Webhooks (docs/webhooks.md): the windows are settings so that tests run in seconds.
     webhook_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +31,12 @@ from seology.core.logs import get_logger
 from seology.core.settings import Settings
 from seology.crawler import robots, sitemaps
 from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
+from seology.crawler.intercept import InterceptRules
 from seology.crawler.politeness import HostGate
 from seology.crawler.pool import ParserPool
-from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
+from seology.crawler.records import CrawlOutcome, PageRecord, RenderMode, ResourceRecord
+from seology.crawler.render import RenderConfig
+from seology.crawler.rendering import PageRendering
 from seology.crawler.resources import ALL_KINDS, ResourceChecker, ResourceSettings, open_checker
 from seology.crawler.safety import check_target
 from seology.crawler.urls import is_internal, normalize_url, site_host
@@ -70,6 +73,9 @@ class CrawlConfig:
     #: What pages point to, checked without crawling it (None: nothing is checked).
     resources: ResourceSettings | None = DEFAULT_RESOURCES
     ca_file: str | None = None
+    #: `never`, `always`, or `auto` (render the pages that look client-rendered).
+    render: RenderMode = "never"
+    render_config: RenderConfig = field(default_factory=RenderConfig)
 
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.concurrency < 1 or self.batch_size < 1:
@@ -77,8 +83,15 @@ class CrawlConfig:
             raise ValueError(msg)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, start_url: str, max_pages: int) -> CrawlConfig:
-        """The crawl the settings describe, for `start_url` and `max_pages`."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        start_url: str,
+        max_pages: int,
+        render: RenderMode = "never",
+    ) -> CrawlConfig:
+        """The crawl the settings describe, for `start_url`, `max_pages` and `render`."""
         return cls(
             start_url=start_url,
             max_pages=min(max_pages, settings.crawl_max_pages_limit),
@@ -94,6 +107,16 @@ class CrawlConfig:
             allow_private_targets=settings.allow_private_targets,
             resources=resource_settings(settings),
             ca_file=settings.crawl_ca_file,
+            render=render,
+            render_config=RenderConfig(
+                chromium_path=settings.chromium_path,
+                tabs=settings.render_tabs,
+                tab_pages=settings.render_tab_pages,
+                page_timeout=settings.render_page_timeout,
+                idle_ms=settings.render_idle_ms,
+                third_party=settings.render_third_party,
+                essential_only=settings.render_resources == "essential",
+            ),
         )
 
     def fetch_settings(self) -> FetchSettings:
@@ -140,8 +163,9 @@ async def crawl(
     and the resource checks' records to `on_resources` once the pages are done.
 
     Raises InvalidTargetURL (before any request to the site) for a start URL that is
-    not http(s) or, unless `allow_private_targets`, not a public address. Any other
-    failure of a single URL is recorded in its PageRecord, never raised.
+    not http(s) or, unless `allow_private_targets`, not a public address, and
+    RenderingUnavailable for `render="always"` on a machine that cannot render. Any
+    other failure of a single URL is recorded in its PageRecord, never raised.
     """
     start = normalize_url(config.start_url)
     if start is None:
@@ -163,7 +187,10 @@ async def crawl(
             seen=run.seen,
         ) as checker:
             run.checker, run.on_resources = checker, on_resources
-            await run.execute()
+            async with _page_rendering(config, run) as rendering:
+                run.rendering = rendering
+                await run.execute()
+            outcome.rendering = rendering.summary
     outcome.duration_seconds = round(time.monotonic() - started, 3)
     get_logger().info(
         f"Crawled {outcome.pages_crawled} URLs of {start} in {outcome.duration_seconds} s "
@@ -204,6 +231,7 @@ class _Crawl:
         self.started = 0
         self.checker: ResourceChecker | None = None
         self.on_resources: OnResources | None = None
+        self.rendering: PageRendering | None = None
 
     async def execute(self) -> None:
         """Run within the time limit; whatever happens, flush the last batch. Then the
@@ -307,6 +335,8 @@ class _Crawl:
             self.fetched.add(url)
             result = await self.fetcher.fetch(url, body_for=HTML_TYPES, on_hop=self._hop)
         parsed = await self._parse(result)
+        if self.rendering is not None and parsed:
+            parsed = await self.rendering.apply(result, parsed)
         record = self._record(result, depth, parsed)
         if self.checker is not None and parsed:
             self.checker.submit(record)
@@ -325,14 +355,20 @@ class _Crawl:
         final = result.final_url or result.url
         if not (result.is_html and result.body and is_internal(final, self.site)):
             return {}
+        return await self.parse_body(result.body, final, result.headers)
+
+    async def parse_body(
+        self, body: bytes, final: str, headers: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """Parsed fields of an HTML body (raw or rendered), in the pool when there is one."""
         if self.pool is None:
             # Imported here: bs4 and the parser are not needed in the
             # crawl process when the pool parses, which is always but in tests.
             from seology.crawler.parse import parse_page
 
-            return parse_page(result.body, final, result.headers)
+            return parse_page(body, final, headers)
         try:
-            return await self.pool.parse(result.body, final, result.headers)
+            return await self.pool.parse(body, final, headers)
         except Exception as exc:  # a dead worker (ParserDied) must not end the crawl
             get_logger().warning(f"Parser pool failed on {final}: {exc!r}")
             return {"error": f"could not parse HTML: {exc!r}"}
@@ -379,6 +415,27 @@ class _Crawl:
 #: costs about what parsing this many pages inline costs (docs/internals/crawler.md), and
 #: a small crawl gains nothing from the second core. Most monitoring crawls are small.
 POOL_MIN_PAGES = 100
+
+
+def _page_rendering(config: CrawlConfig, run: _Crawl) -> PageRendering:
+    """The crawl's rendering (its browser starts on the first page that needs one)."""
+    rules = InterceptRules(
+        user_agent=config.user_agent,
+        can_fetch=lambda url: run.policy.can_fetch(url),
+        third_party=config.render_config.third_party,
+        essential_only=config.render_config.essential_only,
+        max_bytes=config.max_page_bytes,
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+    )
+    return PageRendering(
+        config.render,
+        config.render_config,
+        rules=rules,
+        book=run.fetcher.book,
+        site=run.site,
+        parse=run.parse_body,
+    )
 
 
 def _parser_pool(

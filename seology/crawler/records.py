@@ -61,6 +61,56 @@ class JsonLdBlock(BaseModel):
     error: str | None = None
 
 
+RenderMode = Literal["auto", "always", "never"]
+
+
+class RawFacts(BaseModel):
+    """What the raw HTML of a rendered page said: the `js.*` checks compare it with the
+    rendered DOM's fields, which are the record's own."""
+
+    titles: list[str] = Field(default_factory=list)
+    meta_descriptions: list[str] = Field(default_factory=list)
+    meta_robots: list[str] = Field(default_factory=list)
+    canonicals: list[Canonical] = Field(default_factory=list)
+    h1s: list[str] = Field(default_factory=list)
+    word_count: int = 0
+    internal_links: int = 0
+
+
+class PerfFacts(BaseModel):
+    """Lab page-experience figures of one render (no throttling), for `perf.*`.
+
+    `complete` is False when rendering loaded only essential resources: the figures
+    that need every resource (weight, requests, LCP) are then not judged.
+    """
+
+    lcp_ms: float | None = None
+    cls: float | None = None
+    transferred_bytes: int = 0
+    requests: int = 0
+    render_blocking: int = 0
+    complete: bool = True
+
+
+class RenderFacts(BaseModel):
+    """How a page was rendered, and what only rendering shows."""
+
+    #: Why it was rendered: `always`, or the raw-HTML signal `auto` saw.
+    reason: str
+    #: Why the render failed (the record's fields are then the raw HTML's).
+    error: str | None = None
+    duration_ms: float = 0.0
+    raw: RawFacts = Field(default_factory=RawFacts)
+    #: Internal link targets present only in the rendered DOM (first 20) and their count.
+    links_only_rendered: list[str] = Field(default_factory=list)
+    links_only_rendered_count: int = 0
+    #: Uncaught exceptions while rendering (first messages).
+    js_errors: list[str] = Field(default_factory=list)
+    #: Scripts, styles and XHR the page asked for that robots.txt disallows (not loaded).
+    blocked_resources: list[str] = Field(default_factory=list)
+    perf: PerfFacts | None = None
+
+
 class PageRecord(BaseModel):
     """Everything the audit needs to know about one crawled URL."""
 
@@ -106,6 +156,8 @@ class PageRecord(BaseModel):
     mixed_content: list[str] = Field(default_factory=list)
     # The content of `<meta http-equiv="refresh">`, e.g. "0; url=/new" (`redirect.meta_refresh`).
     meta_refresh: str | None = None
+    #: Set when the page was rendered (or a render was tried): the raw facts beside it.
+    render: RenderFacts | None = None
 
     @property
     def title(self) -> str | None:
@@ -165,6 +217,21 @@ class ResourceCounts(BaseModel):
     unchecked: int = 0
 
 
+class RenderingSummary(BaseModel):
+    """What rendering did in a crawl: the job result's `rendering`."""
+
+    mode: RenderMode
+    available: bool = True
+    #: Why rendering could not run (`auto` then crawled raw HTML only).
+    unavailable_reason: str | None = None
+    pages_rendered: int = 0
+    #: Pages rendered per reason (`always`, or the `auto` signal).
+    reasons: dict[str, int] = Field(default_factory=dict)
+    failures: int = 0
+    seconds: float = 0.0
+    browser: str | None = None
+
+
 class CrawlOutcome(BaseModel):
     """How a crawl ended; the flow stores it as the crawl's summary."""
 
@@ -187,3 +254,4 @@ class CrawlOutcome(BaseModel):
     blocked_urls: list[str] = Field(default_factory=list)
     # Resource checks by kind (`link`, `image`, `canonical`, `hreflang`).
     resources: dict[str, ResourceCounts] = Field(default_factory=dict)
+    rendering: RenderingSummary | None = None

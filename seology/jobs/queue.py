@@ -67,6 +67,7 @@ PRIORITY_STEP = timedelta(seconds=30)
 #: The furthest back a job is scheduled: a step for each priority above its queue's lowest.
 PRIORITY_BACKDATING = PRIORITY_STEP * max(q.max_job_priority - q.min_job_priority for q in QUEUES)
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
+RENDER_MODES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,17 +118,28 @@ async def enqueue_crawl(
     max_pages: int = 10,
     priority: int = 5,
     idempotency_key: str | None = None,
+    render: str = "auto",
 ) -> Enqueued:
-    """Queue a crawl of `site_id`; a crawl already pending or running for it is returned."""
+    """Queue a crawl of `site_id`; a crawl already pending or running for it is returned.
+
+    `render`: `auto` (render the pages that look client-rendered), `always` or `never`.
+    """
     _validate_priority(priority)
     if max_pages < 1:
         raise InvalidInput(f"maxPages must be at least 1, got {max_pages}")
+    if render not in RENDER_MODES:
+        raise InvalidInput(f"render must be one of {', '.join(RENDER_MODES)}, got {render!r}")
     async with prefect_client() as client:
         if idempotency_key is None:  # with a key, the key alone decides (see `_enqueue`)
             active = await _active_job(client, CRAWL, site_id=site_id, user_id=user_id)
             if active is not None:
                 return Enqueued(job_id=str(active.id), deduplicated=True)
-        parameters = {"site_id": site_id, "user_id": user_id, "max_pages": max_pages}
+        parameters = {
+            "site_id": site_id,
+            "user_id": user_id,
+            "max_pages": max_pages,
+            "render": render,
+        }
         return await _enqueue(
             client, CRAWL, parameters, user_id=user_id, site_id=site_id, priority=priority,
             idempotency_key=idempotency_key,

@@ -52,8 +52,13 @@ def begin_crawl(
     site: SiteInfo,
     max_pages: int,
     attempt: int,
+    render: str = "auto",
 ) -> int:
-    """Create the crawl of `flow_run_id`, or reset it for a new attempt; return its id."""
+    """Create the crawl of `flow_run_id`, or reset it for a new attempt; return its id.
+
+    The summary starts as the render mode asked for: a crawl that never finishes
+    still records the site's last choice (`last_render_mode`).
+    """
     with session_scope(engine) as session:
         crawl = session.scalar(select(Crawl).where(Crawl.flow_run_id == flow_run_id))
         if crawl is None:
@@ -73,9 +78,25 @@ def begin_crawl(
         crawl.pages_crawled = 0
         crawl.started_at = datetime.now(UTC)
         crawl.finished_at = None
-        crawl.summary = None
+        crawl.summary = {"rendering": {"mode": render}}
         crawl.error = None
         return crawl.id
+
+
+def last_render_mode(engine: Engine, *, site_id: int) -> str:
+    """The render mode of the site's newest crawl (`auto` for a site never crawled)."""
+    with session_scope(engine) as session:
+        summaries = session.scalars(
+            select(Crawl.summary)
+            .where(Crawl.site_id == site_id)
+            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+            .limit(5)
+        )
+        for summary in summaries:
+            mode = ((summary or {}).get("rendering") or {}).get("mode")
+            if mode in ("auto", "always", "never"):
+                return str(mode)
+    return "auto"
 
 
 def _clear_crawl_outputs(session: Any, crawl_id: int) -> None:
@@ -222,6 +243,7 @@ def crawl_summary(engine: Engine, *, crawl_id: int, outcome: CrawlOutcome) -> di
             "durationSeconds": round(outcome.duration_seconds, 3),
             "statusCodes": status_counts,
             "resources": resource_summary(outcome),
+            "rendering": _rendering_summary(outcome),
         }
 
 
@@ -236,6 +258,23 @@ def resource_summary(outcome: CrawlOutcome) -> dict[str, Any]:
         for key in ("checked", "failed", "unchecked")
     }
     return {**totals, "byKind": by_kind}
+
+
+def _rendering_summary(outcome: CrawlOutcome) -> dict[str, Any] | None:
+    """How many pages were rendered, why, in how long (camelCase, as the job result)."""
+    rendering = outcome.rendering
+    if rendering is None:
+        return None
+    return {
+        "mode": rendering.mode,
+        "available": rendering.available,
+        "unavailableReason": rendering.unavailable_reason,
+        "pagesRendered": rendering.pages_rendered,
+        "reasons": rendering.reasons,
+        "failures": rendering.failures,
+        "seconds": rendering.seconds,
+        "browser": rendering.browser,
+    }
 
 
 def _status_counts(session: Any, crawl_id: int) -> dict[str, int]:

@@ -177,7 +177,7 @@ class TestRequests:
         assert api.enqueue_crawl(3, max_pages=7, priority=9, idempotency_key="k1") == answer
         (request,) = server.received
         assert (request["method"], request["path"]) == ("POST", "/api/jobs/crawl")
-        assert request["json"] == {"siteId": 3, "maxPages": 7, "priority": 9}
+        assert request["json"] == {"siteId": 3, "maxPages": 7, "priority": 9, "render": "auto"}
         assert request["headers"]["authorization"] == "Bearer seo_test_token"
         assert request["headers"]["idempotency-key"] == "k1"
 

@@ -1,8 +1,10 @@
 """`GET /api/health`: can the job API reach the Prefect API and the app database?
 
-Answers 200 `{"status": "ok", "prefect": "ok", "database": "ok"}` when both answer, and
-503 with the same shape otherwise: `"status": "degraded"` and, for each failing
-component, a one-line reason in place of `"ok"`. Load balancers read the status code,
+Answers 200 `{"status": "ok", "prefect": "ok", "database": "ok", "rendering": "ok"}`
+when both answer, and 503 with the same shape otherwise: `"status": "degraded"` and,
+for each failing component, a one-line reason in place of `"ok"`. `rendering` says
+whether this machine can render pages (or how to install Chromium); it is
+informative and never makes the status degraded. Load balancers read the status code,
 people read the body. Needs no token. Each check is bounded by `CHECK_TIMEOUT_SECONDS`,
 so the endpoint answers quickly even when a backend hangs.
 """
@@ -18,6 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from seology.api.schemas.health import Health
+from seology.core.settings import get_settings
+from seology.crawler.browser import find_chromium
 from seology.jobs import queue
 from seology.store.engine import ping as ping_database
 
@@ -40,7 +44,13 @@ async def health(request: Request) -> JSONResponse:
         check("database", run_in_threadpool(ping_database, request.app.state.engine)),
     )
     healthy = prefect == database == "ok"
-    body = Health(status="ok" if healthy else "degraded", prefect=prefect, database=database)
+    found = find_chromium(get_settings().chromium_path)
+    body = Health(
+        status="ok" if healthy else "degraded",
+        prefect=prefect,
+        database=database,
+        rendering="ok" if found.available else f"unavailable: {found.reason}",
+    )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
 
 

@@ -140,6 +140,7 @@ async def enqueue_crawl(
             max_pages=body.max_pages,
             priority=body.priority,
             idempotency_key=idempotency_key,
+            render=body.render,
         )
     secret = await _callback(session, settings, user, answer.job_id, callback_url)
     return _enqueued(answer, response, secret)

@@ -13,3 +13,6 @@ class Health(CamelModel):
     status: Literal["ok", "degraded"]
     prefect: str
     database: str
+    #: `"ok"` when this machine can render pages (Chromium and Playwright found), else
+    #: how to install them; informative only, it never makes the status degraded.
+    rendering: str = "ok"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -30,6 +30,11 @@ class CrawlRequest(RequestModel):
     max_pages: int = Field(10, ge=1, le=MAX_PAGES_LIMIT)
     priority: int = Field(5, ge=1, le=10)
     callback_url: CallbackUrl = None
+    render: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="`auto`: render the pages whose HTML looks client-rendered; "
+        "`always`: render every page in headless Chromium; `never`: raw HTML only.",
+    )
 
 
 class AnalysisRequest(RequestModel):

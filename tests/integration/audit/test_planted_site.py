@@ -13,6 +13,7 @@ import pytest
 from seology.audit import CHECKS, run_audit
 from seology.testing.audit_https import https_site
 from seology.testing.audit_site import bare_site, planted_site, robots_down_site
+from seology.testing.csr_site import client_rendered_site
 from tests.integration.audit.conftest import CrawledSite, crawl_planted
 
 
@@ -57,10 +58,12 @@ def test_every_planted_issue_is_found_and_nothing_else(crawled: list[CrawledSite
 
 
 def test_the_planted_sites_exercise_every_check(crawled: list[CrawledSite]) -> None:
-    """Each check is planted at least once: here, or on the https variant (the https-only
-    checks, test_https_site.py)."""
+    """Each check is planted at least once: here, on the https variant (the https-only
+    checks, test_https_site.py) or on the client-rendered site (the `js.*` and `perf.*`
+    checks, tests/e2e/test_rendered_crawl.py)."""
     planted = {check_id for site in crawled for check_id, _ in site.expected}
     planted |= {check_id for check_id, _ in https_site().expected}
+    planted |= {check_id for check_id, _ in client_rendered_site().expected}
     assert set(CHECKS) - planted == set()
 
 

@@ -105,6 +105,23 @@ def test_enqueues_monitored_sites_once(seed, crawl_deployment):
         assert run_.work_queue_name == "low"
 
 
+def test_monitoring_crawls_keep_each_sites_render_choice(seed, crawl_deployment, app_db):
+    """A site's monitoring crawl renders as its newest crawl asked (`auto` if never crawled)."""
+    user = seed.user("render")
+    chose = seed.site(user, "https://spa.test")
+    never_crawled = seed.site(user, "https://new.test")
+    older = seed.crawl(chose, FEBRUARY)
+    newest = seed.crawl(chose, FEBRUARY + timedelta(days=1))
+    with session_scope(app_db) as session:
+        session.get(Crawl, older).summary = {"rendering": {"mode": "never"}}
+        session.get(Crawl, newest).summary = {"rendering": {"mode": "always"}}
+
+    run(daily_maintenance())
+
+    renders = {r.parameters["site_id"]: r.parameters["render"] for r in run(_crawl_runs())}
+    assert renders == {chose: "always", never_crawled: "auto"}
+
+
 def test_enqueue_failures_are_counted_not_raised(seed, no_crawl_deployment):
     """When enqueueing fails, each site is counted as a failure and housekeeping still runs."""
     user = seed.user("fail")
@@ -283,7 +300,12 @@ def test_a_key_decides_alone_and_a_keyless_crawl_joins_the_active_one(seed, craw
     runs = {str(r.id): r for r in run(_crawl_runs())}
     assert set(runs) == {first.job_id, keyed.job_id}
     queued = runs[first.job_id]
-    assert queued.parameters == {"site_id": site_id, "user_id": user, "max_pages": 4}
+    assert queued.parameters == {
+        "site_id": site_id,
+        "user_id": user,
+        "max_pages": 4,
+        "render": "auto",
+    }
     assert queued.work_queue_name == "critical"
     assert {f"user:{user}", f"site:{site_id}", "type:crawl", "priority:9"} <= set(queued.tags)
     assert queued.state.type.value == "SCHEDULED"

@@ -12,7 +12,10 @@ from seology.crawler.records import (
     Image,
     LinkRecord,
     PageRecord,
+    PerfFacts,
+    RawFacts,
     RedirectHop,
+    RenderFacts,
 )
 
 SITE = "https://ex.com"
@@ -72,6 +75,37 @@ def page(path: str = "/a", **changes: Any) -> PageRecord:
 
 def home(**changes: Any) -> PageRecord:
     return page("/", **({"depth": 0} | changes))
+
+
+def rendered(
+    path: str = "/a",
+    *,
+    raw: dict[str, Any] | None = None,
+    perf: dict[str, Any] | None = None,
+    render: dict[str, Any] | None = None,
+    **changes: Any,
+) -> PageRecord:
+    """A clean page rendered in a crawl: its raw HTML said the same as its DOM.
+
+    `raw` changes the raw facts, `perf` the lab figures, `render` the render facts.
+    """
+    record = page(path, **changes)
+    facts = RawFacts(
+        titles=record.titles,
+        meta_descriptions=record.meta_descriptions,
+        meta_robots=record.meta_robots,
+        canonicals=record.canonicals,
+        h1s=record.headings.get("h1", []),
+        word_count=record.word_count,
+        internal_links=1,
+    )
+    lab = PerfFacts(lcp_ms=800.0, cls=0.01, transferred_bytes=400_000, requests=20)
+    values = {
+        "reason": "always",
+        "raw": facts.model_copy(update=raw or {}),
+        "perf": lab.model_copy(update=perf or {}),
+    }
+    return record.model_copy(update={"render": RenderFacts(**(values | (render or {})))})
 
 
 def redirected(path: str, *targets: str, status: int = 200, **changes: Any) -> PageRecord:

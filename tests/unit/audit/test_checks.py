@@ -36,6 +36,7 @@ from tests.unit.audit.builders import (
     outcome,
     page,
     redirected,
+    rendered,
     url,
 )
 
@@ -424,6 +425,71 @@ CASES = [
     case("url.tracking_params", lambda: [page("/a", links=[
         link("/", href="/?utm_source=news&x=1")])], "/a"),
     case("url.tracking_params", lambda: [page("/a", links=[link("/", href="/?ref=news")])]),
+    # --- 11. JavaScript: raw HTML against the rendered DOM ---
+    case("js.noindex_only_in_raw", lambda: [rendered("/a", raw={"meta_robots": ["noindex"]})],
+         "/a"),
+    # noindex in both: an ordinary noindex, not a JavaScript one
+    case("js.noindex_only_in_raw", lambda: [rendered("/a", meta_robots=["noindex"],
+                                                     raw={"meta_robots": ["noindex"]})]),
+    case("js.nofollow_only_in_raw", lambda: [rendered("/a", raw={"meta_robots": ["nofollow"]})],
+         "/a"),
+    case("js.nofollow_only_in_raw", lambda: [rendered("/a", raw={"meta_robots": ["noindex"]})]),
+    case("js.canonical_only_rendered", lambda: [rendered("/a", raw={"canonicals": []})], "/a"),
+    case("js.canonical_only_rendered", lambda: [rendered("/a")]),
+    case("js.canonical_mismatch", lambda: [rendered("/a", raw={"canonicals": [
+        Canonical(href="/b", source="head")]})], "/a"),
+    # the same canonical spelled relative in raw HTML and absolute in the DOM
+    case("js.canonical_mismatch", lambda: [rendered("/a", raw={"canonicals": [
+        Canonical(href="/a", source="head")]})]),
+    case("js.title_only_rendered", lambda: [rendered("/a", raw={"titles": []})], "/a"),
+    case("js.title_only_rendered", lambda: [rendered("/a")]),
+    case("js.title_changed", lambda: [rendered("/a", raw={"titles": ["Loading…"]})], "/a"),
+    case("js.title_changed", lambda: [rendered("/a", raw={"titles": []})]),  # only-rendered
+    case("js.meta_desc_only_rendered", lambda: [rendered("/a", raw={"meta_descriptions": []})],
+         "/a"),
+    case("js.meta_desc_only_rendered", lambda: [rendered("/a")]),
+    case("js.meta_desc_changed", lambda: [rendered("/a", raw={"meta_descriptions": ["Old"]})],
+         "/a"),
+    case("js.meta_desc_changed", lambda: [rendered("/a")]),
+    case("js.h1_only_rendered", lambda: [rendered("/a", raw={"h1s": []})], "/a"),
+    case("js.h1_only_rendered", lambda: [rendered("/a")]),
+    case("js.h1_changed", lambda: [rendered("/a", raw={"h1s": ["Loading"]})], "/a"),
+    case("js.h1_changed", lambda: [rendered("/a", raw={"h1s": []})]),  # only-rendered
+    case("js.links_only_rendered", lambda: [rendered("/a", render={
+        "links_only_rendered": [url("/b")], "links_only_rendered_count": 1})], "/a"),
+    case("js.links_only_rendered", lambda: [rendered("/a")]),
+    case("js.content_only_rendered", lambda: [rendered("/a", raw={"word_count": 159})], "/a"),
+    # raw text at the threshold (200 words) already says enough
+    case("js.content_only_rendered", lambda: [rendered("/a", word_count=500,
+                                                       raw={"word_count": 200})]),
+    case("js.blocked_resources", lambda: [rendered("/a", render={
+        "blocked_resources": [url("/private/app.js")]})], "/a"),
+    case("js.blocked_resources", lambda: [rendered("/a")]),
+    case("js.errors", lambda: [rendered("/a", render={"js_errors": ["TypeError: x"]})], "/a"),
+    case("js.errors", lambda: [rendered("/a")]),
+    case("js.render_failed", lambda: [rendered("/a", render={"error": "timed out", "perf": None})],
+         "/a"),
+    case("js.render_failed", lambda: [rendered("/a")]),
+    # a failed render judges nothing else: its fields are the raw page's
+    case("js.title_only_rendered", lambda: [rendered("/a", raw={"titles": []},
+                                                     render={"error": "crashed"})]),
+    # --- 12. Page experience (lab) ---
+    case("perf.lcp_slow", lambda: [rendered("/a", perf={"lcp_ms": 2500.1})], "/a"),
+    case("perf.lcp_slow", lambda: [rendered("/a", perf={"lcp_ms": 2500.0})]),
+    # only essential resources loaded: LCP is not judged
+    case("perf.lcp_slow", lambda: [rendered("/a", perf={"lcp_ms": 9000.0, "complete": False})]),
+    case("perf.cls_high", lambda: [rendered("/a", perf={"cls": 0.11})], "/a"),
+    case("perf.cls_high", lambda: [rendered("/a", perf={"cls": 0.1})]),
+    case("perf.page_weight", lambda: [rendered("/a", perf={
+        "transferred_bytes": 3 * 1024 * 1024 + 1})], "/a"),
+    case("perf.page_weight", lambda: [rendered("/a", perf={
+        "transferred_bytes": 3 * 1024 * 1024})]),
+    case("perf.too_many_requests", lambda: [rendered("/a", perf={"requests": 101})], "/a"),
+    case("perf.too_many_requests", lambda: [rendered("/a", perf={"requests": 100})]),
+    case("perf.render_blocking", lambda: [rendered("/a", perf={"render_blocking": 6})], "/a"),
+    case("perf.render_blocking", lambda: [rendered("/a", perf={"render_blocking": 5})]),
+    # a page that was not rendered has no lab figures
+    case("perf.render_blocking", lambda: [page("/a")]),
 ]
 # fmt: on
 

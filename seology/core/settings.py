@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     webhook_disable_after: Annotated[float, Field(gt=0)] = 3 * 86_400.0
     webhook_secret_grace: Annotated[float, Field(ge=0)] = 86_400.0
     webhook_health_drop_points: Annotated[float, Field(gt=0, le=100)] = 10.0
-    webhook_poll_interval: Annotated[float, Field(gt=0, le=60)] = 0.2
+    webhook_poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
     webhook_concurrency: Annotated[int, Field(ge=1, le=256)] = 32
     #: The key that encrypts endpoint secrets at rest; derived from CRON_SECRET if unset.
     webhook_secret_key: SecretStr | None = None

@@ -11,6 +11,7 @@ from prefect.states import State
 from seology.core.errors import InvalidInput, NotFound, RenderingUnavailable, SiteUnreachable
 from seology.core.settings import get_settings
 from seology.crawler.records import RenderMode
+from seology.jobs.retries import flow_run_age_seconds
 from tasks.artifacts import publish_crawl_summary
 from tasks.audit import audit_crawl
 from tasks.changes import detect_changes
@@ -21,8 +22,10 @@ from tasks.crawl import (
     load_site,
     record_changes,
     record_failure,
+    record_job_end,
+    retry_dead_site,
 )
-from tasks.retries import fail_without_retry
+from tasks.retries import fail_and_retry_in, fail_without_retry
 from tasks.site_events import notify_site
 
 MAX_ATTEMPTS = get_settings().job_max_attempts
@@ -33,6 +36,9 @@ MAX_ATTEMPTS = get_settings().job_max_attempts
     retries=MAX_ATTEMPTS - 1,
     retry_delay_seconds=5,
     persist_result=False,
+    on_cancellation=[record_job_end],
+    on_crashed=[record_job_end],
+    on_failure=[record_job_end],
 )
 async def crawl_site(
     site_id: int, user_id: int, max_pages: int = 10, render: RenderMode = "auto"
@@ -50,10 +56,11 @@ async def crawl_site(
     except (InvalidInput, RenderingUnavailable) as exc:
         record_failure(crawl_id, exc.message)
         return fail_without_retry(exc.message)
+    except SiteUnreachable as exc:
+        record_failure(crawl_id, exc.message)
+        return site_down(crawl_id, exc.message)
     except Exception as exc:
         record_failure(crawl_id, f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, SiteUnreachable) and flow_run.run_count >= MAX_ATTEMPTS:
-            notify_site(crawl_id)  # the job fails for good: the site is down
         raise
     # The crawl's summary lives in its row: each step adds its part there, and the
     # last one returns the whole, which is the job's result.
@@ -63,6 +70,20 @@ async def crawl_site(
     notify_site(crawl_id)
     publish_crawl_summary(site, summary)
     return summary
+
+
+def site_down(crawl_id: int, message: str) -> State:
+    """Fail this attempt; try again minutes later only if that fits the dead-site budget."""
+    settings = get_settings()
+    retry = retry_dead_site(
+        elapsed=flow_run_age_seconds(str(flow_run.id)),
+        attempt=flow_run.run_count,
+        max_attempts=settings.job_max_attempts,
+        settings=settings,
+    )
+    if not retry:
+        notify_site(crawl_id)  # the job fails for good: the site is down
+    return fail_and_retry_in(message, delay=settings.crawl_unreachable_retry_delay, retry=retry)
 
 
 def compare_with_previous(crawl_id: int) -> dict[str, Any]:

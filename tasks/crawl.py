@@ -20,7 +20,8 @@ from seology.core.settings import get_settings
 from seology.crawler.records import CrawlOutcome, PageRecord, RenderMode, ResourceRecord
 from seology.store import crawls as storage
 from seology.store.engine import flow_engine
-from tasks.retries import RETRY_OPTIONS
+from seology.store.job_outputs import end_crawl
+from tasks.retries import RETRY_OPTIONS, retry_unless_permanent_or_down
 
 PROGRESS_INTERVAL_SECONDS = 1.0
 
@@ -85,7 +86,7 @@ def _best_effort(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-@task(name="crawl-pages", **RETRY_OPTIONS)
+@task(name="crawl-pages", **{**RETRY_OPTIONS, "retry_condition_fn": retry_unless_permanent_or_down})
 async def crawl_pages(
     crawl_id: int, start_url: str, max_pages: int, render: RenderMode = "auto"
 ) -> CrawlOutcome:
@@ -112,7 +113,9 @@ async def crawl_pages(
         config, on_batch=store_batch, on_progress=progress, on_resources=store_resources
     )
     await progress.report(outcome.pages_crawled)
-    unreachable = await anyio.to_thread.run_sync(_unreachable, engine, crawl_id)
+    unreachable = outcome.unreachable or await anyio.to_thread.run_sync(
+        _unreachable, engine, crawl_id
+    )
     if unreachable is not None:
         raise SiteUnreachable(f"{start_url} could not be fetched: {unreachable}")
     if outcome.rendering is not None and outcome.rendering.unavailable_reason:
@@ -147,6 +150,39 @@ def _store(engine: Any, crawl_id: int, records: list[PageRecord]) -> None:
 
 def _store_resources(engine: Any, crawl_id: int, records: list[ResourceRecord]) -> None:
     storage.store_resources(engine, crawl_id=crawl_id, records=records)
+
+
+def retry_dead_site(*, elapsed: float, attempt: int, max_attempts: int, settings: Any) -> bool:
+    """Whether a crawl that found its site down tries again, within the job's budget.
+
+    The next attempt starts `crawl_unreachable_retry_delay` from now and, against a
+    site that still does not answer, takes at most two request deadlines (robots.txt,
+    then the start page). It is only made if it ends inside `crawl_unreachable_budget`
+    counted from the job's first start: so a dead site's job ends FAILED within it.
+    """
+    attempt_bound = 2 * (settings.crawl_connect_timeout + settings.crawl_read_timeout)
+    ends = elapsed + settings.crawl_unreachable_retry_delay + attempt_bound
+    return attempt < max_attempts and ends <= settings.crawl_unreachable_budget
+
+
+#: A crawl row's status for each way a job can end without finishing the crawl.
+END_STATUS = {"CANCELLING": "cancelled", "CANCELLED": "cancelled", "CRASHED": "crashed",
+              "FAILED": "failed"}  # fmt: skip
+
+
+def record_job_end(flow: Any, flow_run: Any, state: Any) -> None:
+    """Flow hook (cancel, crash, final failure): the crawl row says how the job ended.
+
+    Runs in whichever process Prefect runs hooks in (the flow's, or its worker's), so
+    it reads the database settings afresh and never raises.
+    """
+    status = END_STATUS.get(state.type.value)
+    if status is None:
+        return
+    try:
+        end_crawl(flow_engine(), flow_run_id=str(flow_run.id), status=status, error=state.message)
+    except Exception as exc:  # a hook must not turn a cancel into a crash
+        get_logger().warning(f"crawl end not recorded: {exc!r} (action=record_job_end)")
 
 
 @task(name="finish-crawl", **RETRY_OPTIONS)

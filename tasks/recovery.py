@@ -21,7 +21,21 @@ from seology.jobs.recovery import recover_run
 async def recover_crashed_run(flow_run_id: str, max_attempts: int) -> RecoveryDecision:
     """Reschedule the crashed run as itself, or fail it for good."""
     decision = await recover_run(flow_run_id, max_attempts=max_attempts)
+    if decision.action in END_STATUS:
+        from seology.store.engine import flow_engine
+        from seology.store.job_outputs import end_crawl
+
+        end_crawl(
+            flow_engine(),
+            flow_run_id=flow_run_id,
+            status=END_STATUS[decision.action],
+            error=decision.message,
+        )
     get_logger().warning(
         f"{decision.message} (action=recover_{decision.action} job_id={flow_run_id})"
     )
     return decision
+
+
+#: The crawl row's status after each recovery action (the next attempt resets it).
+END_STATUS = {"reschedule": "crashed", "fail": "failed"}

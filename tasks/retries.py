@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from prefect.tasks import exponential_backoff
 
-from seology.core.errors import InvalidInput, NotFound, RenderingUnavailable
+from seology.core.errors import InvalidInput, NotFound, RenderingUnavailable, SiteUnreachable
 from seology.core.logs import get_logger
-from seology.jobs.retries import stop_flow_retries
+from seology.jobs.retries import retry_flow_later, stop_flow_retries
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import TaskRun
@@ -39,6 +39,17 @@ def retry_unless_permanent(task: Task[..., Any], task_run: TaskRun, state: State
     return not is_permanent(error)
 
 
+def retry_unless_permanent_or_down(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
+    """`retry_unless_permanent`, and no task retry for a site that did not answer.
+
+    Each crawl attempt asks a dead site once (`SiteUnreachable`); asking again seconds
+    later rarely helps, so the flow retries it instead, minutes apart, within the
+    job's dead-site budget (`flows.crawl`).
+    """
+    error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
+    return not is_permanent(error) and not isinstance(error, SiteUnreachable)
+
+
 RETRY_OPTIONS: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": exponential_backoff(backoff_factor=2),
@@ -60,4 +71,19 @@ def fail_without_retry(message: str) -> State:
 
     stop_flow_retries()
     get_logger().warning(f"{message} (action=fail_without_retry)")
+    return Failed(message=message)
+
+
+def fail_and_retry_in(message: str, *, delay: float, retry: bool) -> State:
+    """A Failed state that Prefect retries after `delay` seconds, or not at all.
+
+    A flow's `retry_delay_seconds` is one number for every failure; this run's
+    policy is changed first, as `fail_without_retry` does, so that one kind of
+    failure (a site that is down) waits longer than the rest.
+    """
+    from prefect.states import Failed
+
+    retry_flow_later(delay, retry=retry)
+    action = "retry_later" if retry else "fail_without_retry"
+    get_logger().warning(f"{message} (action={action} delay={delay:g})")
     return Failed(message=message)

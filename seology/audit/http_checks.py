@@ -111,6 +111,19 @@ def http_page_too_large(page: PageRecord, config: AuditConfig) -> Detail | None:
     return {"sizeBytes": size, "truncated": page.truncated, "maxBytes": config.max_html_bytes}
 
 
+@page_check("http.page_capped", scope="response")
+def http_page_capped(page: PageRecord, config: AuditConfig) -> Detail | None:
+    """The record keeps the first N of each list (settings `SEOLOGY_CRAWL_MAX_*_PER_PAGE`)."""
+    if not page.capped:
+        return None
+    kept = {name: len(_kept(page, name)) for name in page.capped}
+    return {"found": dict(page.capped), "kept": kept}
+
+
+def _kept(page: PageRecord, name: str) -> list[object]:
+    return page.heading_levels if name == "headings" else getattr(page, name)
+
+
 @page_check("http.bad_content_type", scope="response")
 def http_bad_content_type(page: PageRecord, config: AuditConfig) -> Detail | None:
     """No Content-Type on a 2xx answer, or an `.html` URL served as something else."""

@@ -135,7 +135,8 @@ def links_http_on_https(page: PageRecord, config: AuditConfig) -> Detail | None:
 
 @page_check("links.too_many")
 def links_too_many(page: PageRecord, config: AuditConfig) -> Detail | None:
-    count = len(page.links)
+    """Counted from the page, not the record: a record keeps at most the per-page bound."""
+    count = page.capped.get("links", len(page.links))
     return {"links": count, "limit": config.max_links} if count > config.max_links else None
 
 

@@ -56,6 +56,10 @@ _TABLE: tuple[CheckInfo, ...] = (
            "Speed up the server: caching, a faster backend or a CDN."),
     _check("http.page_too_large", "warning", "The HTML document is very large.",
            "Trim the HTML: move inline data, scripts and styles out, paginate long lists."),
+    _check("http.page_capped", "notice",
+           "The page has more links, images, headings or JSON-LD blocks than the crawl keeps.",
+           "Split the page: thousands of links or images on one page help neither visitors "
+           "nor crawlers."),
     _check("http.bad_content_type", "notice", "Content-Type is missing or wrong for HTML.",
            "Send `Content-Type: text/html; charset=utf-8` for HTML pages."),
     _check("links.to_broken_internal", "error", "The page links to a broken internal URL.",

@@ -129,9 +129,11 @@ def robots_server_error(index: SiteIndex, config: AuditConfig) -> Iterator[tuple
     """5xx or no answer: RFC 9309 says crawlers must then assume everything is disallowed."""
     if index.outcome is None:
         return
-    status = index.outcome.robots_status
+    status, error = index.outcome.robots_status, index.outcome.robots_error
     if status is None or status >= 500:
-        yield _robots_url(index), {"status": status}
+        yield _robots_url(index), {"status": status, **({"error": error} if error else {})}
+    elif error is not None:  # answered, but not readable in time: as good as no answer
+        yield _robots_url(index), {"status": status, "error": error}
 
 
 @crawl_check("robots.invalid")

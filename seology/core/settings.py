@@ -110,6 +110,20 @@ class Settings(BaseSettings):
     #: `all` loads every resource; `essential` only documents, scripts, styles and XHR
     #: (faster; `perf.page_weight`, `perf.too_many_requests` and `perf.lcp_slow` not judged).
     render_resources: Literal["all", "essential"] = "all"
+    # Per-page bounds (seology/crawler/limits.py): what a record keeps; the rest is counted.
+    crawl_max_links_per_page: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
+    crawl_max_images_per_page: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    crawl_max_json_ld_per_page: Annotated[int, Field(ge=1, le=100_000)] = 100
+    crawl_max_headings_per_page: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    # The crawl's own memory: URLs remembered, links per stored batch, sitemap reading.
+    crawl_max_tracked_urls: Annotated[int, Field(ge=100)] = 200_000
+    crawl_batch_max_links: Annotated[int, Field(ge=1)] = 20_000
+    crawl_max_sitemap_urls: Annotated[int, Field(ge=1)] = 100_000
+    crawl_max_sitemap_files: Annotated[int, Field(ge=1, le=10_000)] = 50
+    # A site that is down (docs/internals/dead-sites.md): the whole job's wall-time bound,
+    # and the wait before the flow tries it again.
+    crawl_unreachable_budget: Annotated[float, Field(gt=0, le=3600)] = 180.0
+    crawl_unreachable_retry_delay: Annotated[float, Field(ge=0, le=3600)] = 60.0
 
     # The audit's thresholds (docs/audit-checks.md defaults; seology.audit.config.AuditConfig).
     audit_slow_response_ms: Annotated[float, Field(gt=0)] = 1000.0

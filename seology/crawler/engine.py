@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from seology.core.settings import Settings
 from seology.crawler import robots, sitemaps
 from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
 from seology.crawler.intercept import InterceptRules
+from seology.crawler.limits import PageLimits
 from seology.crawler.politeness import HostGate
 from seology.crawler.pool import ParserPool
 from seology.crawler.records import CrawlOutcome, PageRecord, RenderMode, ResourceRecord
@@ -47,8 +49,6 @@ OnResources = Callable[[list[ResourceRecord]], Awaitable[None]]
 RESOURCE_BATCH = 1000
 DEFAULT_RESOURCES = ResourceSettings()
 MAX_BLOCKED_KEPT = 1000
-SITEMAP_URLS_PER_PAGE = 10
-MIN_SITEMAP_URLS = 50_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +67,7 @@ class CrawlConfig:
     max_page_bytes: int = 5 * 1024 * 1024
     time_limit: float = 1800.0
     allow_private_targets: bool = False
-    #: None: one per core, or inline below `POOL_MIN_PAGES`; 0: always inline (tests).
+    #: None: one per `POOL_MIN_PAGES` pages, at most one per core; 0: a thread (tests).
     parser_processes: int | None = None
     batch_size: int = 50
     #: What pages point to, checked without crawling it (None: nothing is checked).
@@ -76,6 +76,15 @@ class CrawlConfig:
     #: `never`, `always`, or `auto` (render the pages that look client-rendered).
     render: RenderMode = "never"
     render_config: RenderConfig = field(default_factory=RenderConfig)
+    #: A batch is sent early once its records hold this many links.
+    batch_max_links: int = 20_000
+    page_limits: PageLimits = field(default_factory=PageLimits)
+    #: URLs the crawl remembers (seen-set); past it, new links are counted, not followed.
+    max_tracked_urls: int = 200_000
+    sitemap_urls_per_page: int = 10
+    max_sitemap_urls: int = 100_000
+    sitemap_files_per_page: float = 0.1
+    max_sitemap_files: int = 50
 
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.concurrency < 1 or self.batch_size < 1:
@@ -117,7 +126,24 @@ class CrawlConfig:
                 third_party=settings.render_third_party,
                 essential_only=settings.render_resources == "essential",
             ),
+            batch_max_links=settings.crawl_batch_max_links,
+            page_limits=PageLimits(
+                links=settings.crawl_max_links_per_page,
+                images=settings.crawl_max_images_per_page,
+                json_ld=settings.crawl_max_json_ld_per_page,
+                headings=settings.crawl_max_headings_per_page,
+            ),
+            max_tracked_urls=settings.crawl_max_tracked_urls,
+            max_sitemap_urls=settings.crawl_max_sitemap_urls,
+            max_sitemap_files=settings.crawl_max_sitemap_files,
         )
+
+    @property
+    def sitemap_budget(self) -> tuple[int, int]:
+        """(files, URLs) sitemap discovery may read: in proportion to `max_pages`, capped."""
+        files = max(2, math.ceil(self.max_pages * self.sitemap_files_per_page))
+        urls = max(self.max_pages, self.max_pages * self.sitemap_urls_per_page)
+        return min(files, self.max_sitemap_files), min(urls, self.max_sitemap_urls)
 
     def fetch_settings(self) -> FetchSettings:
         return FetchSettings(
@@ -222,6 +248,7 @@ class _Crawl:
         self.fetched: set[str] = set()
         self.sitemap_urls: set[str] = set()
         self.batch: list[PageRecord] = []
+        self.batch_links = 0
         self.batch_lock = asyncio.Lock()
         self.gate = HostGate(connections=config.per_host_connections)
         # `concurrency` bounds requests in flight; as many visits again may be past
@@ -232,6 +259,7 @@ class _Crawl:
         self.checker: ResourceChecker | None = None
         self.on_resources: OnResources | None = None
         self.rendering: PageRendering | None = None
+        self.start_error: str | None = None
 
     async def execute(self) -> None:
         """Run within the time limit; whatever happens, flush the last batch. Then the
@@ -262,23 +290,42 @@ class _Crawl:
             await self.on_resources(records[start : start + RESOURCE_BATCH])
 
     async def _prepare(self) -> None:
-        """robots.txt, then sitemaps, then seed the frontier."""
+        """robots.txt, then sitemaps, then seed the frontier.
+
+        No answer at all for robots.txt means "disallow all"; the start URL is then
+        fetched once, at once, so that the crawl records why the site is unreachable,
+        and a site that answers neither is given up (`unreachable`) before its
+        sitemaps are asked for: one request per URL per attempt, each bounded. A
+        robots.txt that answered but could not be read in time (or a 5xx) is
+        "disallow all" too, and the outcome says so (`stopped_by="robots"`).
+        """
         self.policy = await robots.fetch_robots(
             self.fetcher, self.start, user_agent=self.config.user_agent
         )
         self.outcome.robots_status = self.policy.status
         self.outcome.robots_txt = self.policy.text
+        self.outcome.robots_error = self.policy.error
         self.gate.delay = max(self.config.per_host_delay, self.policy.crawl_delay or 0.0)
-        # No answer at all for robots.txt means "disallow all"; the start URL is still
-        # fetched once so that the crawl records why the site is unreachable.
-        self._discover(self.start, 0, force=self.policy.status is None)
+        if self.policy.status is None:
+            self._discover(self.start, 0, force=True)
+            self._launch(pending := set())
+            await asyncio.gather(*pending)
+            if self.start_error is not None:
+                self.outcome.unreachable = self.start_error
+                return
+        else:
+            self._discover(self.start, 0)
+        if not self.frontier and self.started == 0 and not self.policy.allow_all:
+            self.outcome.stopped_by = "robots"
         await self._read_sitemaps()
 
     async def _read_sitemaps(self) -> None:
         listed = [u for u in (normalize_url(s) for s in self.policy.sitemaps) if u]
         starts = listed or [sitemaps.default_sitemap_url(self.start)]
-        limit = max(MIN_SITEMAP_URLS, self.config.max_pages * SITEMAP_URLS_PER_PAGE)
-        found = await sitemaps.discover(self.fetcher, starts, max_urls=limit, guessed=not listed)
+        max_files, max_urls = self.config.sitemap_budget
+        found = await sitemaps.discover(
+            self.fetcher, starts, max_urls=max_urls, max_files=max_files, guessed=not listed
+        )
         self.outcome.sitemaps, self.outcome.sitemap_errors = found.sitemaps, found.errors
         self.sitemap_urls = {u for u in found.urls if is_internal(u, self.site)}
         self.outcome.sitemap_urls = len(self.sitemap_urls)
@@ -287,8 +334,15 @@ class _Crawl:
                 self._discover(url, 1)
 
     def _discover(self, url: str, depth: int, *, force: bool = False) -> None:
-        """Queue `url` unless seen, too deep or disallowed (seen-set first: it is cheap)."""
+        """Queue `url` unless seen, too deep or disallowed (seen-set first: it is cheap).
+
+        The seen-set and the frontier are bounded (`max_tracked_urls`, and no more URLs
+        queued than the page budget can fetch): past that, a link is only counted.
+        """
         if url in self.seen or depth > self.config.max_depth:
+            return
+        if self._full():
+            self.outcome.urls_not_followed += 1
             return
         self.seen.add(url)
         self.outcome.urls_discovered += 1
@@ -298,6 +352,13 @@ class _Crawl:
                 self.outcome.blocked_urls.append(url)
             return
         self.frontier.append((url, depth))
+
+    def _full(self) -> bool:
+        """No room left to remember or queue another URL."""
+        return (
+            len(self.seen) >= self.config.max_tracked_urls
+            or self.started + len(self.frontier) >= self.config.max_pages + FRONTIER_SLACK
+        )
 
     async def _schedule(self) -> None:
         """Keep `concurrency` visits in flight until the frontier or the budget runs out."""
@@ -340,6 +401,8 @@ class _Crawl:
         record = self._record(result, depth, parsed)
         if self.checker is not None and parsed:
             self.checker.submit(record)
+        if url == self.start and record.status_code is None:
+            self.start_error = record.error or "no response"
         for link in record.links:
             if link.internal and link.target:
                 self._discover(link.target, depth + 1)
@@ -361,14 +424,17 @@ class _Crawl:
         self, body: bytes, final: str, headers: list[tuple[str, str]]
     ) -> dict[str, Any]:
         """Parsed fields of an HTML body (raw or rendered), in the pool when there is one."""
+        limits = self.config.page_limits
         if self.pool is None:
             # Imported here: bs4 and the parser are not needed in the
-            # crawl process when the pool parses, which is always but in tests.
+            # crawl process when the pool parses, which is always but in tests. Even
+            # then the parse runs in a thread: never on the event loop, whose fetches
+            # would otherwise time out while a big page is parsed.
             from seology.crawler.parse import parse_page
 
-            return parse_page(body, final, headers)
+            return await asyncio.to_thread(parse_page, body, final, headers, limits)
         try:
-            return await self.pool.parse(body, final, headers)
+            return await self.pool.parse(body, final, headers, limits)
         except Exception as exc:  # a dead worker (ParserDied) must not end the crawl
             get_logger().warning(f"Parser pool failed on {final}: {exc!r}")
             return {"error": f"could not parse HTML: {exc!r}"}
@@ -399,22 +465,28 @@ class _Crawl:
         outcome.html_pages += record.is_html
         outcome.errors += record.error is not None
         self.batch.append(record)
-        if len(self.batch) >= self.config.batch_size:
+        self.batch_links += len(record.links)
+        if (
+            len(self.batch) >= self.config.batch_size
+            or self.batch_links >= self.config.batch_max_links
+        ):
             await self._flush()
         if self.on_progress is not None:
             await self.on_progress(outcome.pages_crawled, self.config.max_pages)
 
     async def _flush(self) -> None:
         async with self.batch_lock:
-            batch, self.batch = self.batch, []
+            batch, self.batch, self.batch_links = self.batch, [], 0
             if batch:
                 await self.on_batch(batch)
 
 
-#: Crawls of fewer pages parse on the event loop: starting two fresh parser interpreters
-#: costs about what parsing this many pages inline costs (docs/internals/crawler.md), and
-#: a small crawl gains nothing from the second core. Most monitoring crawls are small.
+#: Pages per parser process: a fresh parser interpreter costs about what parsing a few
+#: dozen pages does (docs/internals/crawler.md), so a small crawl gets one parser and a
+#: large one one per core.
 POOL_MIN_PAGES = 100
+#: Queued URLs beyond the page budget, for those a redirect fetches first (then skipped).
+FRONTIER_SLACK = 100
 
 
 def _page_rendering(config: CrawlConfig, run: _Crawl) -> PageRendering:
@@ -438,9 +510,23 @@ def _page_rendering(config: CrawlConfig, run: _Crawl) -> PageRendering:
     )
 
 
-def _parser_pool(
-    processes: int | None, max_pages: int
-) -> AbstractAsyncContextManager[ParserPool | None]:
-    """The crawl's parser processes, or none (parse on the event loop)."""
-    inline = processes == 0 or (processes is None and max_pages < POOL_MIN_PAGES)
-    return contextlib.nullcontext() if inline else ParserPool(processes)
+def parser_processes_for(processes: int | None, max_pages: int) -> int:
+    """How many parser processes a crawl of `max_pages` starts (0: a thread, for tests)."""
+    if processes is not None:
+        return processes
+    return max(1, min(os.cpu_count() or 1, math.ceil(max_pages / POOL_MIN_PAGES)))
+
+
+@contextlib.asynccontextmanager
+async def _parser_pool(processes: int | None, max_pages: int) -> AsyncIterator[ParserPool | None]:
+    """The crawl's parser processes; None (parse in a thread) only when asked for 0.
+
+    A page is never parsed on the event loop: a big page takes the parser seconds,
+    and every fetch in flight would stall (and time out) meanwhile.
+    """
+    count = parser_processes_for(processes, max_pages)
+    if count == 0:
+        yield None
+        return
+    async with ParserPool(count) as pool:
+        yield pool

@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from seology.crawler.fingerprint import identity
+from seology.crawler.limits import PageLimits, cap_fields
 from seology.crawler.strained import (
     HEADING_TAGS,
     HIDDEN_TAGS,
@@ -74,10 +75,12 @@ _LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _LINK_PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^";,]*))')
 
 
-def parse_page(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+def parse_page(
+    body: bytes, url: str, headers: list[tuple[str, str]], limits: PageLimits | None = None
+) -> dict[str, Any]:
     """`parse_html_fast`, but a parser failure becomes `{"error": ...}` (pool-safe)."""
     try:
-        return parse_html_fast(body, url, headers)
+        return parse_html_fast(body, url, headers, limits)
     except (RecursionError, ValueError, TypeError, AttributeError, LookupError) as exc:
         return {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
 
@@ -99,30 +102,47 @@ def init_worker() -> None:
     gc.disable()
 
 
-def parse_in_worker(body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+def parse_in_worker(
+    body: bytes, url: str, headers: list[tuple[str, str]], limits: PageLimits | None = None
+) -> dict[str, Any]:
     """`parse_page`, then free the page's soup (its cycles) while it is cheap to find."""
     global _parsed_in_worker
-    fields = parse_page(body, url, headers)
+    fields = parse_page(body, url, headers, limits)
     _parsed_in_worker += 1
     gc.collect(0 if _parsed_in_worker % _FULL_COLLECT_EVERY else 2)
     return fields
 
 
-def parse_html(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
-    """Every HTML-derived PageRecord field of the page at `url`, from one full soup."""
+def parse_html(
+    html: str | bytes, url: str, headers: Headers, limits: PageLimits | None = None
+) -> dict[str, Any]:
+    """Every HTML-derived PageRecord field of the page at `url`, from one full soup.
+
+    Lists are cut to `limits` (default: `PageLimits()`), what was cut counted in `capped`.
+    """
+    limits = limits or PageLimits()
     pairs, text = _prepare(html, headers)
     soup = BeautifulSoup(text, "lxml")
-    fields = _tag_fields(SoupFinder(soup), url, pairs, in_body=_in_body)
+    fields = _tag_fields(SoupFinder(soup), url, pairs, in_body=_in_body, limits=limits)
+    cap_fields(fields, limits, {})
     fields["html_lang"] = _attr(soup.find("html"), "lang")
     fields.update(_text_fields(soup))
     return fields
 
 
-def parse_html_fast(html: str | bytes, url: str, headers: Headers) -> dict[str, Any]:
-    """`parse_html`'s exact answer from a strained soup and an lxml text pass."""
+def parse_html_fast(
+    html: str | bytes, url: str, headers: Headers, limits: PageLimits | None = None
+) -> dict[str, Any]:
+    """`parse_html`'s exact answer from a strained soup and an lxml text pass.
+
+    The soup stops building tags past `limits.build_bound` and only counts them, so a
+    page of a million anchors costs what one of a few thousand does (`limits.py`).
+    """
+    limits = limits or PageLimits()
     pairs, text = _prepare(html, headers)
-    soup = FieldSoup(text)
-    fields = _tag_fields(TagIndex(soup), url, pairs, in_body=soup.in_body)
+    soup = FieldSoup(text, limits.build_bound)
+    fields = _tag_fields(TagIndex(soup), url, pairs, in_body=soup.in_body, limits=limits)
+    cap_fields(fields, limits, soup.skipped)
     fields["html_lang"] = soup.html_lang()
     visible = visible_text(text)
     if visible is None:  # deeper than lxml's tree goes: count on a full soup
@@ -141,7 +161,7 @@ def _prepare(html: str | bytes, headers: Headers) -> tuple[list[tuple[str, str]]
 
 
 def _tag_fields(
-    soup: Finder, url: str, pairs: list[tuple[str, str]], *, in_body: InBody
+    soup: Finder, url: str, pairs: list[tuple[str, str]], *, in_body: InBody, limits: PageLimits
 ) -> dict[str, Any]:
     """The fields read from tags (all but `html_lang` and the text fields)."""
     base = _base_href(soup)
@@ -156,7 +176,8 @@ def _tag_fields(
     fields["images"] = _images(soup, link_base)
     fields["links"] = _links(soup, link_base, site_host(url))
     fields["json_ld"] = _json_ld(soup)
-    fields["mixed_content"] = _mixed_content(soup, link_base) if url.startswith("https:") else []
+    https = url.startswith("https:")
+    fields["mixed_content"] = _mixed_content(soup, link_base, limits.images) if https else []
     return fields
 
 
@@ -435,9 +456,14 @@ def _json_ld(soup: Finder) -> list[dict[str, Any]]:
     return blocks
 
 
-def _mixed_content(soup: Finder, base: str) -> list[str]:
-    """http:// images, scripts and stylesheets loaded by an https page."""
-    sources = [_attr(tag, "src") for tag in soup.find_all(("img", "script"), "src")]
+def _mixed_content(soup: Finder, base: str, max_images: int) -> list[str]:
+    """http:// images (the first `max_images`), scripts and stylesheets of an https page."""
+    images = {id(tag) for tag in soup.find_all("img")[:max_images]}
+    sources = [
+        _attr(tag, "src")
+        for tag in soup.find_all(("img", "script"), "src")
+        if tag.name != "img" or id(tag) in images
+    ]
     for link in soup.find_all("link", "href"):
         if "stylesheet" in (_attr(link, "rel") or "").lower().split():
             sources.append(_attr(link, "href"))

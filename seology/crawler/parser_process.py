@@ -32,9 +32,9 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """Parse each page as it arrives; return when the crawl process closes the pipe."""
     init_worker()
     while (message := read_frame(requests)) is not None:
-        job, body, url, headers = pickle.loads(message)  # noqa: S301 - from our crawl process
+        job, body, url, headers, limits = pickle.loads(message)  # noqa: S301 - our crawl process
         try:
-            fields = parse_in_worker(body, url, headers)
+            fields = parse_in_worker(body, url, headers, limits)
         except Exception as exc:  # a page must never kill its parser
             fields = {"error": f"could not parse HTML: {type(exc).__name__}: {exc}"}
         write_frame(replies, pickle.dumps((job, fields), protocol=pickle.HIGHEST_PROTOCOL))

@@ -28,7 +28,10 @@ import pickle
 import struct
 import subprocess
 import sys
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from seology.crawler.limits import PageLimits
 
 _HEADER = struct.Struct("!i")
 _LONG_HEADER = struct.Struct("!Q")
@@ -190,8 +193,14 @@ class ParserPool:
         await worker.connect(asyncio.get_running_loop())
         return worker
 
-    async def parse(self, body: bytes, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
-        """`parse_page(body, url, headers)` in the least busy parser process.
+    async def parse(
+        self,
+        body: bytes,
+        url: str,
+        headers: list[tuple[str, str]],
+        limits: PageLimits | None = None,
+    ) -> dict[str, Any]:
+        """`parse_page(body, url, headers, limits)` in the least busy parser process.
 
         Raises ParserDied if that process exits before answering (it is replaced).
         """
@@ -203,6 +212,8 @@ class ParserPool:
         worker = min(self.workers, key=lambda w: len(w.pending))
         self.jobs += 1
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        payload = pickle.dumps((self.jobs, body, url, headers), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(
+            (self.jobs, body, url, headers, limits), protocol=pickle.HIGHEST_PROTOCOL
+        )
         worker.submit(self.jobs, payload, future)
         return await future

@@ -158,6 +158,8 @@ class PageRecord(BaseModel):
     meta_refresh: str | None = None
     #: Set when the page was rendered (or a render was tried): the raw facts beside it.
     render: RenderFacts | None = None
+    # Lists cut to their per-page bound (`limits.PageLimits`): field → how many the page had.
+    capped: dict[str, int] = Field(default_factory=dict)
 
     @property
     def title(self) -> str | None:
@@ -242,9 +244,17 @@ class CrawlOutcome(BaseModel):
     urls_discovered: int = 0
     urls_blocked_by_robots: int = 0
     sitemap_urls: int = 0
-    stopped_by: Literal["completed", "max_pages", "time_limit"] = "completed"
+    # "robots": robots.txt (a 5xx, no answer, unreadable in time, or its rules) left
+    # nothing to fetch.
+    stopped_by: Literal["completed", "max_pages", "time_limit", "robots"] = "completed"
     duration_seconds: float = 0.0
     robots_status: int | None = None
+    # Why robots.txt could not be read (no answer, or not in time); then nothing is allowed.
+    robots_error: str | None = None
+    # Neither robots.txt nor the start page answered: why (the crawl stopped there).
+    unreachable: str | None = None
+    # Links not followed because the crawl's URL memory or page budget was full.
+    urls_not_followed: int = 0
     sitemaps: list[str] = Field(default_factory=list)
     # Sitemap URL → why it could not be read (`sitemap.parse_error`, `sitemap.too_big`).
     sitemap_errors: dict[str, str] = Field(default_factory=dict)

@@ -81,9 +81,15 @@ def _decode(body: bytes) -> str:
 
 
 async def fetch_robots(fetcher: Fetcher, site_url: str, *, user_agent: str) -> RobotsPolicy:
-    """Fetch and parse the robots.txt of the site of `site_url`."""
+    """Fetch and parse the robots.txt of the site of `site_url`.
+
+    A file that cannot be read whole in time (no answer, or a body that trickles past
+    the request deadline) is "disallow all", with `error` saying why; a 4xx needs no
+    body, so it allows all whatever happened to the body.
+    """
     result = await fetcher.fetch(robots_url(site_url), max_bytes=MAX_ROBOTS_BYTES)
     policy = parse_robots(result.status_code, result.body, user_agent=user_agent)
-    if result.error:
-        return RobotsPolicy(user_agent=user_agent, status=policy.status, error=result.error)
+    if result.error and not policy.allow_all:
+        error = f"robots.txt could not be read: {result.error}"
+        return RobotsPolicy(user_agent=user_agent, status=policy.status, error=error)
     return policy

@@ -115,19 +115,27 @@ def default_sitemap_url(site_url: str) -> str:
 
 
 async def discover(
-    fetcher: Fetcher, starts: list[str], *, max_urls: int, guessed: bool = False
+    fetcher: Fetcher,
+    starts: list[str],
+    *,
+    max_urls: int,
+    max_files: int = MAX_SITEMAP_FILES,
+    guessed: bool = False,
 ) -> SitemapResult:
     """Read the sitemaps `starts` and every index they lead to; collect page URLs.
 
     Breadth-first over sitemap files with a visited set (so self-references and loops
-    end), at most MAX_SITEMAP_FILES files and `max_urls` page URLs in all. `guessed`:
-    the starts are a guess (/sitemap.xml), so their 404 is no error, just no sitemap.
+    end), at most `max_files` files fetched and `max_urls` page URLs in all (the crawl
+    sizes both by its page budget): once it has `max_urls`, no further file is read.
+    `guessed`: the starts are a guess (/sitemap.xml), so their 404 is no error.
     """
     result, seen_urls = SitemapResult(), set[str]()
     optional = set(starts) if guessed else set()
     queue, visited = deque(starts), set(starts)
-    while queue and len(result.sitemaps) < MAX_SITEMAP_FILES:
+    fetched = 0
+    while queue and fetched < max_files and len(result.urls) < max_urls:
         sitemap_url = queue.popleft()
+        fetched += 1
         document = await _read(fetcher, sitemap_url, result, optional=sitemap_url in optional)
         if document is None:
             continue

@@ -23,6 +23,7 @@ same record.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bs4 import BeautifulSoup, Tag
@@ -46,6 +47,18 @@ _TEXT = etree.XPath(
 )
 # True when some element sits at libxml2's maximum tree depth (root = level 1).
 _AT_DEPTH_LIMIT = etree.XPath("boolean(" + "/*" * 256 + ")")
+# The record field each bounded tag feeds, for the count of what was not built.
+_FIELD_OF = {"a": "links", "img": "images", "script": "json_ld", "title": "titles"}
+_FIELD_OF.update(dict.fromkeys(HEADING_TAGS, "headings"))
+# Past their bound these go with all they hold: their titles and links are not the page's.
+_SKIP_SUBTREE = frozenset(("svg", "template"))
+
+
+def _is_json_ld(attrs: Any) -> bool:
+    kind = str((attrs or {}).get("type") or "")
+    return kind.split(";")[0].strip().lower() == "application/ld+json"
+
+
 _BODIES = etree.XPath(
     "//body[not(" + " or ".join(f"ancestor::{name}" for name in HIDDEN_TAGS) + ")]"
 )
@@ -115,10 +128,14 @@ class FieldTreeBuilder(LXMLTreeBuilder):
 
     def start(self, tag: Any, attrib: Any, nsmap: Any = None) -> None:
         soup = self.soup
+        if soup.skipping:  # inside an svg or template past its bound
+            soup.skipping += 1
+            soup.note_start(tag, attrib)
+            return
         if nsmap or len(self.nsmaps) > 1 or tag[0] == "{" or tag == "html":
             super().start(tag, attrib, nsmap or {})
             return
-        if len(soup.tagStack) <= 1 and tag not in KEEP_TAGS:
+        if len(soup.tagStack) <= 1 and (tag not in KEEP_TAGS or soup.over_bound(tag, attrib)):
             soup.current_data = []  # bs4 would flush and drop it: no tag is open
             soup.note_start(tag, attrib)
             return
@@ -136,6 +153,10 @@ class FieldTreeBuilder(LXMLTreeBuilder):
 
     def end(self, tag: Any) -> None:
         soup = self.soup
+        if soup.skipping:
+            soup.skipping -= 1
+            soup.note_end(tag)
+            return
         if len(soup.tagStack) <= 1 and len(self.nsmaps) == 1 and tag[0] != "{":
             soup.current_data = []
             soup.note_end(tag)
@@ -151,7 +172,8 @@ class FieldSoup(BeautifulSoup):
     the first `<html>` tag, the one `soup.find("html")` finds.
     """
 
-    def __init__(self, markup: str) -> None:
+    def __init__(self, markup: str, bounds: Callable[[str], int] | None = None) -> None:
+        self.bounds = bounds
         super().__init__(markup, builder=FieldTreeBuilder, parse_only=KeepFieldTags())
 
     def reset(self) -> None:
@@ -160,6 +182,33 @@ class FieldSoup(BeautifulSoup):
         self.body_open = 0
         self.html_attrs: dict[str, Any] | None = None
         self.in_body_ids: set[int] = set()
+        self.built: dict[str, int] = defaultdict(int)
+        #: Elements counted but not built, by record field (`limits.cap_fields`).
+        self.skipped: dict[str, int] = defaultdict(int)
+        self.skipping = 0
+
+    def over_bound(self, name: str, attrs: Any) -> bool:
+        """Whether a top-level kept tag `name` is past its build bound (then counted only).
+
+        Past the bound, an `svg` or `template` is skipped with everything inside it
+        (its titles and links are not the page's); any other tag alone, so that the
+        images and links inside an anchor are still seen.
+        """
+        if self.bounds is None:
+            return False
+        if self.built[name] < self.bounds(name):
+            self.built[name] += 1
+            return False
+        field = _FIELD_OF.get(name)
+        if name == "a" and "href" not in attrs:
+            field = None
+        if name == "script" and not _is_json_ld(attrs):
+            field = None
+        if field is not None:
+            self.skipped[field] += 1
+        if name in _SKIP_SUBTREE:
+            self.skipping = 1
+        return True
 
     def note_start(self, name: str, attrs: Any) -> None:
         """A start tag passed, kept or not: count `<body>`, note the first `<html>`'s attributes."""

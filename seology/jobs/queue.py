@@ -309,8 +309,18 @@ async def cancel_job(job_id: str, *, user_id: int | None, engine: Engine | None 
             state = Cancelled if waiting else Cancelling
             await client.set_flow_run_state(flow_run.id, state(message="Cancelled by the user"))
             forget_runs([flow_run.id])
+            if waiting and engine is not None:  # no process left to run the flow's hook
+                await _record_end(engine, str(flow_run.id), "cancelled", "Cancelled by the user")
         flow_run = await client.read_flow_run(flow_run.id)
     return await _view(flow_run, engine)
+
+
+async def _record_end(engine: Engine, flow_run_id: str, status: str, message: str) -> None:
+    from seology.store.job_outputs import end_crawl
+
+    await anyio.to_thread.run_sync(
+        functools.partial(end_crawl, engine, flow_run_id=flow_run_id, status=status, error=message)
+    )
 
 
 async def retry_job(job_id: str, *, user_id: int | None, engine: Engine | None = None) -> Job:

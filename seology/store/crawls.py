@@ -244,6 +244,7 @@ def crawl_summary(engine: Engine, *, crawl_id: int, outcome: CrawlOutcome) -> di
             "statusCodes": status_counts,
             "resources": resource_summary(outcome),
             "rendering": _rendering_summary(outcome),
+            **_why_nothing(outcome),
         }
 
 
@@ -275,6 +276,22 @@ def _rendering_summary(outcome: CrawlOutcome) -> dict[str, Any] | None:
         "seconds": rendering.seconds,
         "browser": rendering.browser,
     }
+
+
+def _why_nothing(outcome: CrawlOutcome) -> dict[str, Any]:
+    """`{"note": ...}` saying why robots.txt left nothing to crawl; {} otherwise."""
+    if outcome.stopped_by != "robots":
+        return {}
+    if outcome.robots_error is not None:
+        why = f"{outcome.robots_error}; crawlers must then treat the site as disallowed"
+    elif outcome.robots_status is not None and outcome.robots_status >= 500:
+        why = (
+            f"robots.txt answered HTTP {outcome.robots_status}; crawlers must then treat "
+            "the site as disallowed"
+        )
+    else:
+        why = "robots.txt disallows the start page for our user agent"
+    return {"note": f"Nothing was crawled: {why}.", "robotsError": outcome.robots_error}
 
 
 def _status_counts(session: Any, crawl_id: int) -> dict[str, int]:

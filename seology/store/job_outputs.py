@@ -8,6 +8,7 @@ from the same rows: the crawl flow updates its page count as it goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, select, update
@@ -55,6 +56,27 @@ _CRAWL_OUTPUTS = select(Crawl.summary, Crawl.pages_crawled, Crawl.max_pages).whe
 )
 _ANALYSIS_OUTPUTS = select(Analysis.result).where(Analysis.flow_run_id == bindparam("flow_run_id"))
 _READERS = {"crawl": _crawl_outputs, "analysis": _analysis_outputs}
+
+#: Crawl statuses a job's end may overwrite: a crawl that completed or recorded its own
+#: failure keeps what it wrote.
+UNFINISHED = ("running", "crashed")
+
+
+def end_crawl(engine: Engine, *, flow_run_id: str, status: str, error: str | None) -> bool:
+    """Record how the job of an unfinished crawl ended; True if a row changed.
+
+    For the ends that skip the flow's own bookkeeping: a cancel (the process is
+    stopped, or the run never started again), a crash (the process died) and a final
+    failure decided outside the flow (the recovery flow's "worker lost").
+    """
+    with session_scope(engine) as session:
+        done = session.execute(
+            update(Crawl)
+            .where(Crawl.flow_run_id == flow_run_id, Crawl.status.in_(UNFINISHED))
+            .values(status=status, error=(error or status)[:2000], finished_at=datetime.now(UTC))
+        )
+        return bool(done.rowcount)
+
 
 #: Crawls deleted per transaction: short write locks on SQLite.
 PRUNE_BATCH = 200

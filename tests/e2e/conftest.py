@@ -95,6 +95,8 @@ def stack(
     env["SEOLOGY_AUDIT_PERF_LCP_MAX_MS"] = "5000"
     # Room for the heavy planted pages to render on such a machine (the hung ones take it all).
     env["SEOLOGY_RENDER_PAGE_TIMEOUT"] = "30"
+    # A dead site's second attempt after 2 s, not the default minute (dead-sites.md).
+    env.update({"SEOLOGY_CRAWL_UNREACHABLE_RETRY_DELAY": "2"})
     env.update({
         "ANTHROPIC_API_KEY": "test-key",
         "ANTHROPIC_BASE_URL": anthropic_server.base_url,

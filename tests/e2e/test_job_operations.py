@@ -96,6 +96,7 @@ def test_unreachable_site_fails_after_max_attempts_then_retry_completes(stack: S
         assert failed["attempts"] == 2
         assert "could not be fetched" in failed["error"]
         assert "Traceback" not in failed["error"]
+        assert client.get(f"/api/crawls/{job_id}/report").json()["status"] == "failed"
 
         with SiteServer(generate_site(pages=8, seed=1), port=port):
             retried = client.post(f"/api/jobs/{job_id}/retry")
@@ -148,6 +149,8 @@ def check_cancel_stops_a_running_crawl(client: httpx.Client, *, pages: int, seed
         assert ended["status"] == "CANCELLED", ended
         assert len(site.requests) == fetched_when_cancelled  # nothing fetched after the stop
         assert fetched_when_cancelled < pages
+        report = client.get(f"/api/crawls/{job_id}/report").json()
+        assert report["status"] == "cancelled", report  # not "running" forever
 
 
 def test_list_and_stats_are_per_user_and_global_for_admin(stack: Stack, owner, intruder):

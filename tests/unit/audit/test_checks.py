@@ -101,6 +101,8 @@ CASES = [
     case("http.slow_response", lambda: [page("/a", response_time_ms=1000.0)]),
     case("http.page_too_large", lambda: [page("/a", size_bytes=2 * 1024 * 1024 + 1)], "/a"),
     case("http.page_too_large", lambda: [page("/a", size_bytes=2 * 1024 * 1024)]),
+    case("http.page_capped", lambda: [page("/a", capped={"links": 6000})], "/a"),
+    case("http.page_capped", lambda: [page("/a")]),
     case("http.bad_content_type", lambda: [answered("/f", 200, content_type=None,
                                                     is_html=False)], "/f"),
     case("http.bad_content_type", lambda: [answered("/f.pdf", 200, is_html=False,
@@ -308,6 +310,9 @@ CASES = [
         page("/3")]),
     case("links.too_many", lambda: [page("/a", links=[link("/")] * 101)], "/a"),
     case("links.too_many", lambda: [page("/a", links=[link("/")] * 100)]),
+    # a record cut to its per-page bound still counts every link the page had
+    case("links.too_many", lambda: [page("/a", links=[link("/")] * 5, capped={"links": 9000})],
+         "/a"),
     # --- 8. Sitemaps, robots.txt ---
     case("sitemap.missing", lambda: [home()], "/", outcome=lambda: outcome(sitemaps=[])),
     case("sitemap.missing", lambda: [home()]),

@@ -98,10 +98,12 @@ def parent_pid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def test_small_crawls_parse_inline_and_large_ones_in_the_pool():
-    from seology.crawler.engine import POOL_MIN_PAGES, _parser_pool
+def test_every_crawl_parses_in_the_pool_small_ones_with_one_process():
+    """No crawl size parses on the event loop: small crawls get one parser process."""
+    from seology.crawler.engine import POOL_MIN_PAGES, parser_processes_for
 
-    assert not isinstance(_parser_pool(None, POOL_MIN_PAGES - 1), ParserPool)
-    assert isinstance(_parser_pool(None, POOL_MIN_PAGES), ParserPool)
-    assert isinstance(_parser_pool(2, 3), ParserPool)  # an explicit count wins
-    assert not isinstance(_parser_pool(0, 10_000), ParserPool)
+    assert parser_processes_for(None, 1) == 1
+    assert parser_processes_for(None, POOL_MIN_PAGES - 1) == 1
+    assert parser_processes_for(None, 100 * POOL_MIN_PAGES) == (os.cpu_count() or 1)
+    assert parser_processes_for(2, 3) == 2  # an explicit count wins
+    assert parser_processes_for(0, 10_000) == 0  # tests: a thread, still off the loop

@@ -60,7 +60,12 @@ async def enqueue_monitoring_crawl(
 
     render = last_render_mode(flow_engine(), site_id=site_id)  # the site's last choice
     enqueued = await enqueue_crawl(
-        site_id, user_id, max_pages=max_pages, priority=priority, render=render
+        site_id,
+        user_id,
+        max_pages=max_pages,
+        priority=priority,
+        render=render,
+        engine=flow_engine(),
     )
     verb = "found queued" if enqueued.deduplicated else "enqueued"
     get_logger().info(

@@ -6,6 +6,7 @@
     ├── InvalidInput                a value we cannot work with                      400
     │   ├── InvalidTargetURL        not an http(s) URL, or not a public address
     │   ├── InvalidJobId            not a flow run UUID                              422
+    │   ├── IdempotencyConflict     a key reused with another request                422
     │   └── UserExists              the user name is taken                           409
     ├── AuthenticationFailed        no token, or a token we do not know              401
     ├── NotAllowed                  known caller, admin-only operation               403
@@ -69,6 +70,13 @@ class InvalidJobId(InvalidInput):
 
     status_code = 422
     code = "invalid_job_id"
+
+
+class IdempotencyConflict(InvalidInput):
+    """This Idempotency-Key was used with a different request; use a new key."""
+
+    status_code = 422
+    code = "idempotency_conflict"
 
 
 class AuthenticationFailed(SeologyError):

@@ -22,6 +22,7 @@ import anyio
 import httpx
 
 from seology.core.errors import (
+    IdempotencyConflict,
     InvalidInput,
     InvalidJobId,
     JobNotFound,
@@ -29,7 +30,6 @@ from seology.core.errors import (
     StateConflict,
 )
 from seology.core.job_model import (
-    STATE_TYPES_BY_STATUS,
     TERMINAL_STATE_TYPES,
     Job,
     JobStatus,
@@ -119,8 +119,15 @@ async def enqueue_crawl(
     priority: int = 5,
     idempotency_key: str | None = None,
     render: str = "auto",
+    *,
+    engine: Engine | None = None,
 ) -> Enqueued:
-    """Queue a crawl of `site_id`; a crawl already pending or running for it is returned.
+    """Queue a crawl of `site_id`; the crawl already pending or running for it is returned.
+
+    One crawl per site is atomic (`_crawl_in_slot`): N concurrent calls give one job.
+    With an `idempotency_key`, the key names the job it got the first time (the
+    site's crawl then, new or not); the same key with other parameters is refused
+    (`IdempotencyConflict`). `engine`: the app database (default: the settings' one).
 
     `render`: `auto` (render the pages that look client-rendered), `always` or `never`.
     """
@@ -129,21 +136,73 @@ async def enqueue_crawl(
         raise InvalidInput(f"maxPages must be at least 1, got {max_pages}")
     if render not in RENDER_MODES:
         raise InvalidInput(f"render must be one of {', '.join(RENDER_MODES)}, got {render!r}")
+    if engine is None:
+        from seology.store.engine import app_engine
+
+        engine = app_engine()
+    parameters = {
+        "site_id": site_id,
+        "user_id": user_id,
+        "max_pages": max_pages,
+        "render": render,
+    }
+    if idempotency_key is None:
+        return await _crawl_in_slot(engine, parameters, priority=priority)
+    return await _keyed_crawl(engine, parameters, priority=priority, key=idempotency_key)
+
+
+async def _keyed_crawl(
+    engine: Engine, parameters: dict[str, Any], *, priority: int, key: str
+) -> Enqueued:
+    """The job a client's key named, or the site's crawl, named by the key from now on."""
+    from seology.store import crawl_slots
+
+    full_key = f"{CRAWL.full_name}:{parameters['user_id']}:{key}"
+    digest = crawl_slots.request_hash({**parameters, "priority": priority})
+    found = await anyio.to_thread.run_sync(crawl_slots.find_key, engine, full_key)
+    if found is None:
+        enqueued = await _crawl_in_slot(engine, parameters, priority=priority)
+        found = await anyio.to_thread.run_sync(
+            crawl_slots.remember_key, engine, full_key, enqueued.job_id, digest
+        )
+        if found[0] == enqueued.job_id and found[1] == digest:
+            return enqueued
+    job_id, first_digest = found
+    if first_digest != digest:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {key!r} was used with another request (job {job_id})."
+        )
+    return Enqueued(job_id=job_id, deduplicated=True)
+
+
+#: Generations a racing enqueue may see end under it before it gives up (never in practice).
+MAX_SLOT_TRIES = 5
+
+
+async def _crawl_in_slot(engine: Engine, parameters: dict[str, Any], *, priority: int) -> Enqueued:
+    """The site's crawl: created with the key of the slot's generation, so one per site.
+
+    Concurrent callers read the same generation and so send the same Prefect key:
+    Prefect's create makes one run and hands it to all of them. A key whose run has
+    ended moves the generation on (compare-and-set: one caller wins, all re-read).
+    """
+    from seology.store import crawl_slots
+
+    site_id, user_id = parameters["site_id"], parameters["user_id"]
+    generation = await anyio.to_thread.run_sync(crawl_slots.slot_generation, engine, site_id)
     async with prefect_client() as client:
-        if idempotency_key is None:  # with a key, the key alone decides (see `_enqueue`)
-            active = await _active_job(client, CRAWL, site_id=site_id, user_id=user_id)
-            if active is not None:
-                return Enqueued(job_id=str(active.id), deduplicated=True)
-        parameters = {
-            "site_id": site_id,
-            "user_id": user_id,
-            "max_pages": max_pages,
-            "render": render,
-        }
-        return await _enqueue(
-            client, CRAWL, parameters, user_id=user_id, site_id=site_id, priority=priority,
-            idempotency_key=idempotency_key,
-        )  # fmt: skip
+        for _ in range(MAX_SLOT_TRIES):
+            key = f"{CRAWL.full_name}:site:{site_id}:{generation}"
+            enqueued, flow_run = await _enqueue(
+                client, CRAWL, parameters, user_id=user_id, site_id=site_id,
+                priority=priority, prefect_key=key,
+            )  # fmt: skip
+            if not enqueued.deduplicated or status_of(flow_run) in ACTIVE_STATUSES:
+                return enqueued
+            generation = await anyio.to_thread.run_sync(
+                crawl_slots.advance_slot, engine, site_id, generation
+            )
+    raise PrefectUnavailable(f"Site {site_id}'s crawls kept ending while one was queued.")
 
 
 async def enqueue_analysis(
@@ -152,14 +211,27 @@ async def enqueue_analysis(
     priority: int = 5,
     idempotency_key: str | None = None,
 ) -> Enqueued:
-    """Queue an analysis of `site_id`'s latest crawl."""
+    """Queue an analysis of `site_id`'s latest crawl.
+
+    The same `idempotency_key` returns the same job; with other parameters it is
+    refused (`IdempotencyConflict`).
+    """
     _validate_priority(priority)
+    parameters = {"site_id": site_id, "user_id": user_id}
+    key = f"{ANALYSIS.full_name}:{user_id}:{idempotency_key}" if idempotency_key else None
     async with prefect_client() as client:
-        parameters = {"site_id": site_id, "user_id": user_id}
-        return await _enqueue(
+        enqueued, flow_run = await _enqueue(
             client, ANALYSIS, parameters, user_id=user_id, site_id=site_id, priority=priority,
-            idempotency_key=idempotency_key,
+            prefect_key=key,
         )  # fmt: skip
+    if enqueued.deduplicated and (
+        flow_run.parameters != parameters or tag_value(flow_run.tags, "priority") != str(priority)
+    ):
+        raise IdempotencyConflict(
+            f"Idempotency-Key {idempotency_key!r} was used with another request "
+            f"(job {enqueued.job_id})."
+        )
+    return enqueued
 
 
 async def _enqueue(
@@ -170,18 +242,19 @@ async def _enqueue(
     user_id: int,
     site_id: int,
     priority: int,
-    idempotency_key: str | None,
-) -> Enqueued:
+    prefect_key: str | None,
+) -> tuple[Enqueued, FlowRun]:
     """One Prefect call: the create itself answers whether the key already had a run.
 
     Prefect's create is idempotent by key (an insert that does nothing on a conflict,
     then a read) and answers 201 for a new run, 200 for the run the key already had, so
     no read before it is needed: each one costs the Prefect server a request's CPU.
     """
+    from prefect.client.schemas.objects import FlowRun
     from prefect.exceptions import ObjectNotFound
     from prefect.states import Scheduled, to_state_create
 
-    key = f"{spec.full_name}:{user_id}:{idempotency_key}" if idempotency_key else None
+    key = prefect_key
     body = {
         "parameters": parameters,
         "state": to_state_create(Scheduled(scheduled_time=scheduled_time_for(priority))).model_dump(
@@ -211,7 +284,8 @@ async def _enqueue(
         # The cached id is stale: the deployment was deleted and deployed again.
         response = await create(await _deployment_id(client, spec, fresh=True))
     deduplicated = response.status_code != httpx.codes.CREATED
-    return Enqueued(job_id=str(response.json()["id"]), deduplicated=deduplicated)
+    flow_run = FlowRun.model_validate(response.json())
+    return Enqueued(job_id=str(flow_run.id), deduplicated=deduplicated), flow_run
 
 
 #: Deployment ids by full name, read once per process: an enqueue is one Prefect call
@@ -235,19 +309,6 @@ async def _deployment_id(
             ) from exc
         _deployment_ids[spec.full_name] = deployment.id
     return _deployment_ids[spec.full_name]
-
-
-async def _active_job(
-    client: PrefectClient, spec: DeploymentSpec, *, site_id: int, user_id: int
-) -> FlowRun | None:
-    state_types = [t for status in ACTIVE_STATUSES for t in STATE_TYPES_BY_STATUS[status]]
-    tags = [f"type:{spec.name}", f"site:{site_id}", f"user:{user_id}"]
-    return await _first_run(client, job_filter(tags=tags, state_types=state_types))
-
-
-async def _first_run(client: PrefectClient, flow_runs: Any) -> FlowRun | None:
-    runs = await client.read_flow_runs(flow_run_filter=flow_runs, limit=1)
-    return runs[0] if runs else None
 
 
 # --- read ------------------------------------------------------------------------------

@@ -93,6 +93,9 @@ def delete_outputs(engine: Engine, flow_run_ids: list[str]) -> int:
         analysis_ids = _not_latest(session, Analysis, Analysis.created_at, flow_run_ids)
         if analysis_ids:
             session.execute(delete(Analysis).where(Analysis.id.in_(analysis_ids)))
+    from seology.store.crawl_slots import forget_keys
+
+    forget_keys(engine, flow_run_ids)
     return delete_crawls(engine, crawl_ids)
 
 

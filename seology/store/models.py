@@ -108,6 +108,35 @@ class Site(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CrawlSlot(Base):
+    """A site's one crawl at a time: the generation names the Prefect key of its crawl.
+
+    Every enqueue of the site's crawl creates its run with the key of the current
+    generation, so concurrent enqueues get one run; the generation moves on (a
+    compare-and-set) only once that run has ended. docs/internals/idempotency.md.
+    """
+
+    __tablename__ = "crawl_slots"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key of a crawl: the job it named, and the request it came with."""
+
+    __tablename__ = "idempotency_keys"
+
+    #: `<deployment>:<user id>:<client key>`.
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: SHA-256 of the request's parameters: the same key with others is a conflict.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Crawl(Base):
     """One crawl job's output; `flow_run_id` is the job id."""
 

@@ -141,6 +141,7 @@ async def enqueue_crawl(
             priority=body.priority,
             idempotency_key=idempotency_key,
             render=body.render,
+            engine=session.get_bind(),
         )
     secret = await _callback(session, settings, user, answer.job_id, callback_url)
     return _enqueued(answer, response, secret)

@@ -280,9 +280,11 @@ def test_one_key_sent_at_once_makes_one_job(seed, crawl_deployment):
     assert [str(r.id) for r in run(_crawl_runs())] == [answers[0].job_id]
 
 
-def test_a_key_decides_alone_and_a_keyless_crawl_joins_the_active_one(seed, crawl_deployment):
-    """Without a key a second crawl of a busy site returns the queued one; with a key, the
-    key alone decides: a new key is a new job even while the site has one queued."""
+def test_a_key_names_the_site_crawl_and_a_keyless_crawl_joins_the_active_one(
+    seed, crawl_deployment
+):
+    """Without a key a second crawl of a busy site returns the queued one; a key names
+    the job it got the first time, and a site has one active crawl whatever the keys."""
     from seology.jobs import queue
 
     user = seed.user("keyholder")
@@ -295,10 +297,10 @@ def test_a_key_decides_alone_and_a_keyless_crawl_joins_the_active_one(seed, craw
 
     assert not first.deduplicated
     assert (joined.job_id, joined.deduplicated) == (first.job_id, True)
-    assert not keyed.deduplicated and keyed.job_id != first.job_id
-    assert (keyed_again.job_id, keyed_again.deduplicated) == (keyed.job_id, True)
+    assert (keyed.job_id, keyed.deduplicated) == (first.job_id, True)
+    assert (keyed_again.job_id, keyed_again.deduplicated) == (first.job_id, True)
     runs = {str(r.id): r for r in run(_crawl_runs())}
-    assert set(runs) == {first.job_id, keyed.job_id}
+    assert set(runs) == {first.job_id}
     queued = runs[first.job_id]
     assert queued.parameters == {
         "site_id": site_id,

@@ -1,7 +1,7 @@
 """Per-page bounds: what one page may cost the crawl, whatever it serves.
 
-A page is untrusted: 5 MB of `<a href>` is some 200,000 links, each a dict in the
-parser, a pickle across the pool's pipe, a pydantic model in the crawl process and a
+A page is untrusted: a page of nothing but `<a href>` holds hundreds of thousands of
+links, each a dict in the parser, a pickle across the pool's pipe, a pydantic model in the crawl process and a
 row in the database. So every list a page yields is cut to a bound (`PageLimits`,
 from the `SEOLOGY_CRAWL_MAX_*` settings) and what was cut is counted in the record's
 `capped` field (field name → how many the page had), where the audit reports it

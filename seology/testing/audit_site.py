@@ -222,7 +222,7 @@ def _section_5_to_7() -> list[PageSpec]:
                  expect=("links.uncrawlable_href",)),
         PageSpec(path="/structure/many-links", slug="many links", expect=("links.too_many",),
                  nav="".join(f'<a href="/">Home page {n}</a>' for n in range(101))),
-        # more links than a record keeps (5,000 by default): cut, counted, reported
+        # more links than a record keeps by default: cut, counted, reported
         PageSpec(path="/structure/capped-links", slug="capped links",
                  expect=("links.too_many", "http.page_capped"),
                  nav="".join(f'<a href="/">Home page {n}</a>' for n in range(5001))),

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from seology import __version__
+from seology.api.body_guard import BodyGuard, error_response
 from seology.api.routes import analysis, audit, health, jobs, reports, sites, webhooks
 from seology.api.timing import ServerTimingMiddleware
 from seology.core.errors import AuthenticationFailed, SeologyError
@@ -63,10 +64,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     _add_error_handlers(app)
+    app.add_middleware(BodyGuard, max_bytes=app.state.settings.api_max_body_bytes)
     app.add_middleware(ServerTimingMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    _document_body_errors(app)
     return app
+
+
+#: What any route that takes a body may answer besides its own statuses (`BodyGuard`, the
+#: JSON parser, the strict request models).
+BODY_ERRORS = {
+    "400": "The body is not JSON (or not UTF-8)",
+    "413": "The body is larger than the API takes (SEOLOGY_API_MAX_BODY_BYTES)",
+    "422": "The body does not validate",
+}
+
+
+def _document_body_errors(app: FastAPI) -> None:
+    """List 400, 413 and 422 in the OpenAPI document of every operation with a body.
+
+    They come from the body's reading and parsing, before any route runs, so no route
+    declares them itself; a route added later gets them too.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    _add_body_errors(operation["responses"])
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_body_errors(responses: dict[str, Any]) -> None:
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for status, description in BODY_ERRORS.items():
+        responses.setdefault(status, {"description": description, "content": error_body})
 
 
 @asynccontextmanager
@@ -103,14 +142,6 @@ def _build_route_table(app: FastAPI) -> None:
         route.matches({**scope, "query_string": b""})
 
 
-def error_response(
-    status_code: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The one error shape of the API."""
-    body = {"error": {"code": code, "message": message}}
-    return JSONResponse(body, status_code=status_code, headers=headers)
-
-
 def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SeologyError, _on_seology_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
@@ -131,6 +162,8 @@ async def _on_seology_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        return error_response(400, "invalid_json", "The request body is not valid JSON.")
     problems = "; ".join(describe_validation_error(error) for error in exc.errors())
     return error_response(422, "validation_error", f"Invalid request: {problems}")
 

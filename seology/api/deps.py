@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -90,12 +90,20 @@ async def get_caller(
     `_declared` only puts the scheme in the OpenAPI document (the "Authorize" button
     of /docs); the raw header is parsed here, to tell a malformed one from none.
     """
-    token = bearer_token(request.headers.get("Authorization"))
-    admin_secret: str = request.app.state.admin_secret
+    known = getattr(request.state, "caller", None)  # authenticated before the body was read
+    if isinstance(known, Caller):
+        return known
+    return await authenticate(request.app, request.headers.get("Authorization"))
+
+
+async def authenticate(app: Any, authorization: str | None) -> Caller:
+    """The caller an `Authorization` header names (the admin or a user); 401 otherwise."""
+    token = bearer_token(authorization)
+    admin_secret: str = app.state.admin_secret
     if admin_secret and secrets_match(token, admin_secret):
         return Caller(user=None, is_admin=True)
     with timed("auth"):
-        user = await run_in_threadpool(_user_of_token, request.app.state.engine, token)
+        user = await run_in_threadpool(_user_of_token, app.state.engine, token)
     if user is None:
         raise AuthenticationFailed("Invalid, revoked or unknown API token.")
     return Caller(user=user, is_admin=False)

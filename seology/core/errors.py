@@ -7,6 +7,7 @@
     │   ├── InvalidTargetURL        not an http(s) URL, or not a public address
     │   ├── InvalidJobId            not a flow run UUID                              422
     │   ├── IdempotencyConflict     a key reused with another request                422
+    │   ├── TargetNotAllowed        a site URL the crawl rules never allow           422
     │   └── UserExists              the user name is taken                           409
     ├── AuthenticationFailed        no token, or a token we do not know              401
     ├── NotAllowed                  known caller, admin-only operation               403
@@ -77,6 +78,13 @@ class IdempotencyConflict(InvalidInput):
 
     status_code = 422
     code = "idempotency_conflict"
+
+
+class TargetNotAllowed(InvalidTargetURL):
+    """This URL can never be crawled here (a loopback, private or reserved address)."""
+
+    status_code = 422
+    code = "target_not_allowed"
 
 
 class AuthenticationFailed(SeologyError):

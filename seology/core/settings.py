@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     local_mode: bool = False
     database_url: str | None = None
     api_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("SEOLOGY_API_URL"))
+    #: The largest request body the job API reads; a larger one is answered 413 unread.
+    api_max_body_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 1024 * 1024
     timezone: str = "UTC"
 
     cron_secret: SecretStr | None = Field(None, validation_alias=_env("CRON_SECRET"))

@@ -1,11 +1,11 @@
 """Per-page bounds: what one page may cost the crawl, whatever it serves.
 
 A page is untrusted: a page of nothing but `<a href>` holds hundreds of thousands of
-links, each a dict in the parser, a pickle across the pool's pipe, a pydantic model in the crawl process and a
-row in the database. So every list a page yields is cut to a bound (`PageLimits`,
-from the `SEOLOGY_CRAWL_MAX_*` settings) and what was cut is counted in the record's
-`capped` field (field name → how many the page had), where the audit reports it
-(`links.too_many` with the real count, `http.page_capped`).
+links, each a dict in the parser, a pickle across the pool's pipe, a pydantic model in
+the crawl process and a row in the database. So every list a page yields is cut to a
+bound (`PageLimits`, from the `SEOLOGY_CRAWL_MAX_*` settings) and what was cut is
+counted in the record's `capped` field (field name → how many the page had), where
+the audit reports it (`links.too_many` with the real count, `http.page_capped`).
 
 The fast parser also stops *building* tags past the bounds (`FieldSoup`), so a
 hostile page costs its parser process memory in proportion to the bounds, not to the

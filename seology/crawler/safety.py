@@ -42,6 +42,24 @@ async def check_target(url: str, *, allow_private: bool) -> None:
     await AddressBook(allow_private=allow_private).check(url)
 
 
+def never_allowed(url: str, *, allow_private: bool) -> str | None:
+    """Why `url` can never be crawled whatever DNS answers later, or None.
+
+    For site creation: an address literal that is not public, or a `localhost` name,
+    is refused by every crawl with private targets off; a DNS name is judged at crawl
+    time, when it is resolved (its addresses may change).
+    """
+    if allow_private:
+        return None
+    host, _ = _host_and_port(url)
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is a loopback name"
+    literal = parse_ip(host)
+    reason = blocked_reason(literal) if literal is not None else None
+    return f"{host} is a {reason} address" if reason else None
+
+
 class AddressBook:
     """Each host's vetted addresses, resolved once per crawl: the DNS pin.
 

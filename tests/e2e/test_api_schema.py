@@ -38,7 +38,9 @@ from tests.e2e.conftest import Stack, wait_for_job
 pytestmark = pytest.mark.e2e
 
 #: Generated requests per operation and caller (the documented examples come on top).
-MAX_EXAMPLES = 20
+#: Hostile values (lone surrogates, 2^63, booleans for ints) are also sent to every route,
+#: one input at a time, by tests/integration/test_api_fuzz.py.
+MAX_EXAMPLES = 50
 #: Requests per operation aimed at the user's own site or job (see the module docstring).
 MAX_AIMED = 3
 #: On SQLite under load an enqueue can take over a minute (docs/performance.md); not a failure.
@@ -52,7 +54,8 @@ HYPOTHESIS = settings(
     suppress_health_check=list(HealthCheck),
     derandomize=True,  # the same requests on every run: a CI failure reproduces locally
 )
-#: What a JSON schema cannot say: that `url` must be a public http(s) URL (400 otherwise).
+#: What a JSON schema cannot say: that `url` must be an http(s) URL (400 otherwise) that
+#: the crawl rules allow (422 `target_not_allowed` otherwise).
 SEMANTIC_400 = {("POST", "/api/sites")}
 
 

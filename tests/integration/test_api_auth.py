@@ -232,14 +232,14 @@ class TestErrorShape:
             }, path
 
     def test_malformed_json(self, api_client, user_factory):
-        """A body that is not JSON: 422 in the error shape."""
+        """A body that is not JSON: 400 in the error shape (docs/design.md §5)."""
         _, token = user_factory()
         response = api_client.post(
             "/api/sites",
             content=b"{not json",
             headers={**bearer(token), "Content-Type": "application/json"},
         )
-        assert_error(response, 422, "validation_error")
+        assert_error(response, 400, "invalid_json")
 
     def test_unexpected_exception_is_hidden(self, app_settings, serve, caplog):
         """A bug is a bare 500: no exception text or traceback in the response; logged."""

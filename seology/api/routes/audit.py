@@ -25,6 +25,7 @@ from seology.api.schemas.common import (
     ERROR_RESPONSES,
     NOT_FOUND,
     JobId,
+    Offset,
     SiteId,
     error_responses,
 )
@@ -57,7 +58,7 @@ def site_issues(
     severity: SeverityParam = None,
     check: CheckParam = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ISSUES)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SiteIssues:
     """Issues of the site's latest completed crawl, filtered by severity and check id."""
     if check is not None and check not in CHECKS:

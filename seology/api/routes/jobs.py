@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from seology.api.deps import AdminDep, CallerDep, CurrentUser, SessionDep, SettingsDep, get_engine
-from seology.api.schemas.common import JobId, error_responses
+from seology.api.schemas.common import JobId, Offset, error_responses
 from seology.api.schemas.jobs import (
     AnalysisRequest,
     Cleanup,
@@ -176,7 +176,7 @@ async def list_jobs(
         Query(alias="type", description="Only jobs of this type."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=queue.MAX_LIST_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> JobList:
     """Your jobs, newest first (the admin secret lists everyone's)."""
     jobs = await queue.list_jobs(

@@ -10,9 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
-from seology.api.deps import Caller, CallerDep, CurrentUser, SessionDep
+from seology.api.deps import Caller, CallerDep, CurrentUser, SessionDep, SettingsDep
 from seology.api.schemas.common import ERROR_RESPONSES, ErrorBody, SiteId, error_responses
 from seology.api.schemas.sites import SiteCreate, SiteEnvelope, SiteList, SiteOut, SiteUpdate
+from seology.core.errors import TargetNotAllowed
+from seology.crawler.safety import never_allowed
 from seology.store import sites
 from seology.store.models import Site
 
@@ -31,12 +33,26 @@ NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown site, or another 
         200: {"model": SiteOut, "description": "The user has this URL already"},
         400: {"model": ErrorBody, "description": "Not an http(s) URL"},
         403: {"model": ErrorBody, "description": "The admin secret cannot own sites"},
+        413: {"model": ErrorBody, "description": "The request body is too large"},
+        422: {"model": ErrorBody, "description": "Invalid body, or a URL never crawlable"},
     },
 )
 def create_site(
-    body: SiteCreate, user: CurrentUser, session: SessionDep, response: Response
+    body: SiteCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> SiteOut:
-    """Add a site; idempotent: the same URL again returns the existing site with 200."""
+    """Add a site; idempotent: the same URL again returns the existing site with 200.
+
+    A URL the crawl rules can never allow (a loopback or private address while
+    private targets are off) is refused here, 422, rather than at its first crawl.
+    """
+    url = sites.normalise_url(body.url)
+    reason = never_allowed(url, allow_private=settings.allow_private_targets)
+    if reason is not None:
+        raise TargetNotAllowed(f"Refusing {url}: {reason}, which is never crawled.")
     site, created = sites.get_or_create_site(
         session=session, user_id=user.id, url=body.url, name=body.name
     )

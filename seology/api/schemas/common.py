@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Path
-from pydantic import ConfigDict, Field, PlainSerializer
+from fastapi import Path, Query
+from pydantic import ConfigDict, Field, PlainSerializer, model_validator
 
 from seology.core.models import CamelModel
 
@@ -38,14 +38,41 @@ JobId = Annotated[
 
 
 # Our ids are 32-bit integers (PostgreSQL `integer`): anything else is malformed (422).
-SiteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The site's id")]
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1
+SiteId = Annotated[int, Path(ge=1, le=MAX_ID, description="The site's id")]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: A body's id field: the same bound as in a path.
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: Where a listing starts; bounded like an id (databases and Prefect refuse 2^63 with a 500).
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")]
 
 
 class RequestModel(CamelModel):
-    """Base of every request body: a field we do not know is refused, not ignored."""
+    """Base of every request body: strict, closed, and storable.
 
-    model_config = ConfigDict(extra="forbid")
+    - A field we do not know is refused, not ignored (PATCH included).
+    - Strict types: `true` is not 1 and `"10"` is not 10 (lax pydantic took both).
+    - Every string must encode as UTF-8: JSON can spell a lone UTF-16 surrogate
+      (`"\\ud800"`), which Python keeps and no database or JSON encoder takes.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="after")
+    def _encodable(self) -> RequestModel:
+        for name, value in self:
+            if isinstance(value, str) and not _encodable(value):
+                msg = f"{name} is not valid Unicode text (it holds a lone surrogate)"
+                raise ValueError(msg)
+        return self
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ErrorDetail(CamelModel):
@@ -69,6 +96,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "A body that is not JSON, or input the schema cannot express",
     401: "No token, or a token we do not know",
+    413: "The request body is larger than the API takes (SEOLOGY_API_MAX_BODY_BYTES)",
     403: "Not allowed for this caller (admin-only, or the admin where a user is needed)",
     404: "Unknown id, or another user's",
     409: "The job's state forbids the operation",

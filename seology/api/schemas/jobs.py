@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from seology.api.schemas.common import RequestModel
+from seology.api.schemas.common import BodyId, RequestModel
 from seology.api.schemas.webhooks import HTTP_URL_PATTERN
 from seology.core.job_model import Job
 from seology.core.models import CamelModel
@@ -26,7 +26,7 @@ CallbackUrl = Annotated[
 
 
 class CrawlRequest(RequestModel):
-    site_id: int = Field(ge=1)
+    site_id: BodyId
     max_pages: int = Field(10, ge=1, le=MAX_PAGES_LIMIT)
     priority: int = Field(5, ge=1, le=10)
     callback_url: CallbackUrl = None
@@ -38,7 +38,7 @@ class CrawlRequest(RequestModel):
 
 
 class AnalysisRequest(RequestModel):
-    site_id: int = Field(ge=1)
+    site_id: BodyId
     priority: int = Field(5, ge=1, le=10)
     callback_url: CallbackUrl = None
 

@@ -24,6 +24,8 @@ from seology.store.migrate import upgrade
 from seology.store.models import Crawl, Issue, Page, Site, User
 
 T = TypeVar("T")
+#: Prefect's default is 30 s; a loaded CI machine (or a shared laptop) needs longer.
+HARNESS_STARTUP_TIMEOUT = 180
 
 #: A time inside January 2025, the "older" month of the seeded data.
 JANUARY = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
@@ -55,7 +57,7 @@ def prefect_api() -> Iterator[None]:
     previous = os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"  # no telemetry calls offline
     try:
-        with prefect_test_harness():
+        with prefect_test_harness(server_startup_timeout=HARNESS_STARTUP_TIMEOUT):
             yield
     finally:
         if previous is None:

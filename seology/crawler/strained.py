@@ -31,6 +31,8 @@ from bs4.builder import LXMLTreeBuilder
 from bs4.filter import ElementFilter
 from lxml import etree
 
+from seology.crawler.text_pass import TextCollector
+
 # Tags whose text is not the page's content (word count, text hash, SimHash).
 HIDDEN_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "head")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -41,12 +43,6 @@ KEEP_TAGS = frozenset(
 )
 # get_text() leaves out strings of the special types; the word count leaves out chrome.
 _NOT_TEXT = (*HIDDEN_TAGS, "rt", "rp")
-_TEXT = etree.XPath(
-    ".//text()[not(" + " or ".join(f"ancestor::{name}" for name in _NOT_TEXT) + ")]",
-    smart_strings=False,
-)
-# True when some element sits at libxml2's maximum tree depth (root = level 1).
-_AT_DEPTH_LIMIT = etree.XPath("boolean(" + "/*" * 256 + ")")
 # The record field each bounded tag feeds, for the count of what was not built.
 _FIELD_OF = {"a": "links", "img": "images", "script": "json_ld", "title": "titles"}
 _FIELD_OF.update(dict.fromkeys(HEADING_TAGS, "headings"))
@@ -57,11 +53,6 @@ _SKIP_SUBTREE = frozenset(("svg", "template"))
 def _is_json_ld(attrs: Any) -> bool:
     kind = str((attrs or {}).get("type") or "")
     return kind.split(";")[0].strip().lower() == "application/ld+json"
-
-
-_BODIES = etree.XPath(
-    "//body[not(" + " or ".join(f"ancestor::{name}" for name in HIDDEN_TAGS) + ")]"
-)
 
 
 class Finder(Protocol):
@@ -252,21 +243,18 @@ def visible_text(markup: str) -> str | None:
 
     Same input and parser as bs4's lxml builder (one `feed` of the whole string, a
     leading BOM dropped as bs4 drops it), so the strings split at the same places.
-    None when the tree reached libxml2's depth limit (255 levels): lxml's tree builder
+    The parser feeds a `TextCollector` instead of building a tree: the same strings,
+    without a node per tag (a hostile page's tree was its parser's largest cost).
+    None when the page reaches libxml2's depth limit (255 levels): lxml's tree builder
     then drops the deeper content, while the SAX events bs4 builds from do not, so the
     caller must count on a full soup (absurdly nested pages only).
     """
     if markup.startswith("\N{BYTE ORDER MARK}"):
         markup = markup[1:]
-    parser = etree.HTMLParser(recover=True)
+    collector = TextCollector(frozenset(HIDDEN_TAGS), frozenset(_NOT_TEXT))
+    parser = etree.HTMLParser(recover=True, target=collector)
     parser.feed(markup)
     try:
-        root = parser.close()
+        return parser.close()
     except etree.XMLSyntaxError:
         return ""
-    if root is None:
-        return ""
-    if _AT_DEPTH_LIMIT(root):
-        return None
-    bodies = _BODIES(root)
-    return " ".join(_TEXT(bodies[0] if bodies else root))

@@ -38,7 +38,7 @@ def prefect_api() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        with prefect_test_harness():
+        with prefect_test_harness(server_startup_timeout=180):  # a loaded machine
             yield
 
 

@@ -418,7 +418,25 @@ class _Crawl:
         final = result.final_url or result.url
         if not (result.is_html and result.body and is_internal(final, self.site)):
             return {}
+        if self.pool is not None and self.rendering is None:
+            return await self._parse_and_drop(result, final)
         return await self.parse_body(result.body, final, result.headers)
+
+    async def _parse_and_drop(self, result: FetchResult, final: str) -> dict[str, Any]:
+        """`parse_body`, dropping the body once the parser has it (no rendering needs it).
+
+        A page of a few MB waiting for its parse then costs the crawl process one copy
+        (the pipe's), not three.
+        """
+        try:
+            parsed = await self.pool.submit(  # type: ignore[union-attr]
+                result.body, final, result.headers, self.config.page_limits
+            )
+            result.body = b""
+            return await parsed
+        except Exception as exc:  # a dead worker (ParserDied) must not end the crawl
+            get_logger().warning(f"Parser pool failed on {final}: {exc!r}")
+            return {"error": f"could not parse HTML: {exc!r}"}
 
     async def parse_body(
         self, body: bytes, final: str, headers: list[tuple[str, str]]

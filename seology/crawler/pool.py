@@ -204,6 +204,20 @@ class ParserPool:
 
         Raises ParserDied if that process exits before answering (it is replaced).
         """
+        return await (await self.submit(body, url, headers, limits))
+
+    async def submit(
+        self,
+        body: bytes,
+        url: str,
+        headers: list[tuple[str, str]],
+        limits: PageLimits | None = None,
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Hand the page to the least busy parser; the future of its fields.
+
+        Once this returns, the page is in the parser's pipe (or the pipe transport's
+        buffer): a caller that drops its own copy of `body` then holds nothing of it.
+        """
         for dead in [w for w in self.workers if not w.alive]:
             self.workers.remove(dead)
             dead.close()
@@ -216,4 +230,4 @@ class ParserPool:
             (self.jobs, body, url, headers, limits), protocol=pickle.HIGHEST_PROTOCOL
         )
         worker.submit(self.jobs, payload, future)
-        return await future
+        return future

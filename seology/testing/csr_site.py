@@ -116,8 +116,7 @@ def client_rendered_site(
         "/api/banner.json": Response(body=b"{}", content_type="application/json"),
         "/private/widget.js": Response(body=b"void 0;", content_type="text/javascript"),
         "/static/big.jpg": Response(body=b"\xff" * BIG_IMAGE_BYTES, content_type="image/jpeg"),
-        # Never answers: longer than a render's time limit (and the crawl's read timeout).
-        "/api/stream": Response(body=b"{}", content_type="application/json", behaviour="hang"),
+        "/api/ping": Response(body=b"{}", content_type="application/json"),
     }
     for n in range(MANY_IMAGES):
         routes[f"/static/px/{n}.gif"] = Response(body=_GIF, content_type="image/gif")
@@ -275,7 +274,9 @@ def _plants() -> dict[str, object]:
         "/planted/dialog": failing("<script>alert('Subscribe!')</script>"),
         "/planted/popup": failing("<script>window.open('/p/1')</script>"),
         "/planted/js-redirect": failing("<script>location.href = '/p/2'</script>"),
-        "/planted/never-settles": failing("<script>fetch('/api/stream')</script>"),
+        "/planted/never-settles": failing(
+            "<script>(function poll() { fetch('/api/ping').then(poll); })()</script>"
+        ),
         "/planted/slow-content": slow,
         "/planted/layout-shift": shifting,
         "/planted/heavy": heavy,

@@ -92,7 +92,7 @@ def run_audit_task(crawl_id: int, outcome: CrawlOutcome) -> dict:
     """`audit_crawl` inside a flow run, as the crawl flow calls it."""
     from prefect import flow
 
-    from seology.audit import audit_crawl
+    from tasks.audit import audit_crawl
 
     @flow(name="audit-under-test", persist_result=False)
     def audit_flow() -> dict:

@@ -90,9 +90,10 @@ def stack(
     home = tmp_path_factory.mktemp("seology-home")
     env = clean_environment()
     env.update({"SEOLOGY_HOME": str(home), "JOB_MAX_ATTEMPTS": "2"})
-    # Lab LCP on a machine shared by many test processes runs seconds late: the rendered
-    # crawl's planted slow page (7 s) stays slow, its ordinary pages stay under this.
-    env["SEOLOGY_AUDIT_PERF_LCP_MAX_MS"] = "5000"
+    # Lab LCP on a machine shared by many test processes runs seconds late (5 s seen at
+    # load 20): the rendered crawl's planted slow page (12 s) stays slow, its ordinary
+    # pages stay under this.
+    env["SEOLOGY_AUDIT_PERF_LCP_MAX_MS"] = "9000"
     # Room for the heavy planted pages to render on such a machine (the hung ones take it all).
     env["SEOLOGY_RENDER_PAGE_TIMEOUT"] = "30"
     # A dead site's second attempt after 2 s, not the default minute (dead-sites.md).

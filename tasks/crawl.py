@@ -92,7 +92,8 @@ async def crawl_pages(
 ) -> CrawlOutcome:
     """Fetch, parse (and render, as `render` says) the site, streaming page records to
     the database in batches."""
-    from seology.crawler.engine import CrawlConfig, crawl
+    from seology.crawler.config import CrawlConfig
+    from seology.crawler.engine import crawl
 
     logger = get_logger()
     engine = flow_engine()

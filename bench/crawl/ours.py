@@ -21,7 +21,8 @@ import resource
 import sys
 import time
 
-from seology.crawler.engine import DEFAULT_RESOURCES, CrawlConfig, crawl
+from seology.crawler.config import DEFAULT_RESOURCES, CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.records import PageRecord
 from seology.crawler.render import RenderConfig
 

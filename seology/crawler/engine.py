@@ -17,29 +17,23 @@ fetch has already started fetches it again (its record needs the final page).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
-import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from seology.core.errors import InvalidTargetURL
 from seology.core.logs import get_logger
-from seology.core.settings import Settings
 from seology.crawler import robots, sitemaps
-from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchResult, FetchSettings
+from seology.crawler.config import CrawlConfig
+from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchResult
 from seology.crawler.intercept import InterceptRules
-from seology.crawler.limits import PageLimits
 from seology.crawler.politeness import HostGate
-from seology.crawler.pool import ParserPool
-from seology.crawler.records import CrawlOutcome, PageRecord, RenderMode, ResourceRecord
-from seology.crawler.render import RenderConfig
+from seology.crawler.pool import ParserPool, parser_pool
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.crawler.rendering import PageRendering
-from seology.crawler.resources import ALL_KINDS, ResourceChecker, ResourceSettings, open_checker
+from seology.crawler.resources import ResourceChecker, open_checker
 from seology.crawler.safety import check_target
 from seology.crawler.urls import is_internal, normalize_url, site_host
 
@@ -47,135 +41,9 @@ OnBatch = Callable[[list[PageRecord]], Awaitable[None]]
 OnProgress = Callable[[int, int], Awaitable[None]]
 OnResources = Callable[[list[ResourceRecord]], Awaitable[None]]
 RESOURCE_BATCH = 1000
-DEFAULT_RESOURCES = ResourceSettings()
 MAX_BLOCKED_KEPT = 1000
-
-
-@dataclass(frozen=True, kw_only=True)
-class CrawlConfig:
-    """Everything one crawl needs; `from_settings` fills the defaults from Settings."""
-
-    start_url: str
-    max_pages: int
-    max_depth: int = 20
-    user_agent: str = "SeologyBot/0.1"
-    concurrency: int = 16
-    per_host_connections: int = 4
-    per_host_delay: float = 0.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    max_page_bytes: int = 5 * 1024 * 1024
-    time_limit: float = 1800.0
-    allow_private_targets: bool = False
-    #: None: one per `POOL_MIN_PAGES` pages, at most one per core; 0: a thread (tests).
-    parser_processes: int | None = None
-    batch_size: int = 50
-    #: What pages point to, checked without crawling it (None: nothing is checked).
-    resources: ResourceSettings | None = DEFAULT_RESOURCES
-    ca_file: str | None = None
-    #: `never`, `always`, or `auto` (render the pages that look client-rendered).
-    render: RenderMode = "never"
-    render_config: RenderConfig = field(default_factory=RenderConfig)
-    #: A batch is sent early once its records hold this many links.
-    batch_max_links: int = 20_000
-    page_limits: PageLimits = field(default_factory=PageLimits)
-    #: URLs the crawl remembers (seen-set); past it, new links are counted, not followed.
-    max_tracked_urls: int = 200_000
-    sitemap_urls_per_page: int = 10
-    max_sitemap_urls: int = 100_000
-    sitemap_files_per_page: float = 0.1
-    max_sitemap_files: int = 50
-
-    def __post_init__(self) -> None:
-        if self.max_pages < 1 or self.concurrency < 1 or self.batch_size < 1:
-            msg = "max_pages, concurrency and batch_size must be at least 1"
-            raise ValueError(msg)
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        start_url: str,
-        max_pages: int,
-        render: RenderMode = "never",
-    ) -> CrawlConfig:
-        """The crawl the settings describe, for `start_url`, `max_pages` and `render`."""
-        return cls(
-            start_url=start_url,
-            max_pages=min(max_pages, settings.crawl_max_pages_limit),
-            max_depth=settings.crawl_max_depth,
-            user_agent=settings.crawl_user_agent,
-            concurrency=settings.crawl_concurrency,
-            per_host_connections=settings.crawl_per_host_connections,
-            per_host_delay=settings.crawl_per_host_delay,
-            connect_timeout=settings.crawl_connect_timeout,
-            read_timeout=settings.crawl_read_timeout,
-            max_page_bytes=settings.crawl_max_page_bytes,
-            time_limit=settings.crawl_time_limit,
-            allow_private_targets=settings.allow_private_targets,
-            resources=resource_settings(settings),
-            ca_file=settings.crawl_ca_file,
-            render=render,
-            render_config=RenderConfig(
-                chromium_path=settings.chromium_path,
-                tabs=settings.render_tabs,
-                tab_pages=settings.render_tab_pages,
-                page_timeout=settings.render_page_timeout,
-                idle_ms=settings.render_idle_ms,
-                third_party=settings.render_third_party,
-                essential_only=settings.render_resources == "essential",
-            ),
-            batch_max_links=settings.crawl_batch_max_links,
-            page_limits=PageLimits(
-                links=settings.crawl_max_links_per_page,
-                images=settings.crawl_max_images_per_page,
-                json_ld=settings.crawl_max_json_ld_per_page,
-                headings=settings.crawl_max_headings_per_page,
-            ),
-            max_tracked_urls=settings.crawl_max_tracked_urls,
-            max_sitemap_urls=settings.crawl_max_sitemap_urls,
-            max_sitemap_files=settings.crawl_max_sitemap_files,
-        )
-
-    @property
-    def sitemap_budget(self) -> tuple[int, int]:
-        """(files, URLs) sitemap discovery may read: in proportion to `max_pages`, capped."""
-        files = max(2, math.ceil(self.max_pages * self.sitemap_files_per_page))
-        urls = max(self.max_pages, self.max_pages * self.sitemap_urls_per_page)
-        return min(files, self.max_sitemap_files), min(urls, self.max_sitemap_urls)
-
-    def fetch_settings(self) -> FetchSettings:
-        return FetchSettings(
-            user_agent=self.user_agent,
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            max_bytes=self.max_page_bytes,
-            max_connections=self.concurrency,
-            allow_private=self.allow_private_targets,
-            ca_file=self.ca_file,
-        )
-
-
-def resource_settings(settings: Settings) -> ResourceSettings | None:
-    """The resource checks the settings turn on, or None when every kind is off."""
-    wanted = {
-        "link": settings.crawl_check_external_links,
-        "image": settings.crawl_check_images,
-        "canonical": settings.crawl_check_canonicals,
-        "hreflang": settings.crawl_check_hreflang,
-    }
-    kinds = frozenset(kind for kind in ALL_KINDS if wanted[kind])
-    if not kinds:
-        return None
-    return ResourceSettings(
-        kinds=kinds,
-        follow_redirects=settings.crawl_follow_resource_redirects,
-        concurrency=settings.crawl_resource_concurrency,
-        per_host_connections=settings.crawl_resource_per_host_connections,
-        timeout=settings.crawl_resource_timeout,
-        time_budget=settings.crawl_resource_time_budget,
-    )
+#: Queued URLs beyond the page budget, for those a redirect fetches first (then skipped).
+FRONTIER_SLACK = 100
 
 
 async def crawl(
@@ -200,7 +68,7 @@ async def crawl(
     started = time.monotonic()
     outcome = CrawlOutcome(start_url=start)
     async with (
-        _parser_pool(config.parser_processes, config.max_pages) as pool,
+        parser_pool(config.parser_processes, config.max_pages) as pool,
         Fetcher(config.fetch_settings()) as fetcher,
     ):
         run = _Crawl(config, start, fetcher, pool, outcome, on_batch, on_progress)
@@ -499,14 +367,6 @@ class _Crawl:
                 await self.on_batch(batch)
 
 
-#: Pages per parser process: a fresh parser interpreter costs about what parsing a few
-#: dozen pages does (docs/internals/crawler.md), so a small crawl gets one parser and a
-#: large one one per core.
-POOL_MIN_PAGES = 100
-#: Queued URLs beyond the page budget, for those a redirect fetches first (then skipped).
-FRONTIER_SLACK = 100
-
-
 def _page_rendering(config: CrawlConfig, run: _Crawl) -> PageRendering:
     """The crawl's rendering (its browser starts on the first page that needs one)."""
     rules = InterceptRules(
@@ -526,25 +386,3 @@ def _page_rendering(config: CrawlConfig, run: _Crawl) -> PageRendering:
         site=run.site,
         parse=run.parse_body,
     )
-
-
-def parser_processes_for(processes: int | None, max_pages: int) -> int:
-    """How many parser processes a crawl of `max_pages` starts (0: a thread, for tests)."""
-    if processes is not None:
-        return processes
-    return max(1, min(os.cpu_count() or 1, math.ceil(max_pages / POOL_MIN_PAGES)))
-
-
-@contextlib.asynccontextmanager
-async def _parser_pool(processes: int | None, max_pages: int) -> AsyncIterator[ParserPool | None]:
-    """The crawl's parser processes; None (parse in a thread) only when asked for 0.
-
-    A page is never parsed on the event loop: a big page takes the parser seconds,
-    and every fetch in flight would stall (and time out) meanwhile.
-    """
-    count = parser_processes_for(processes, max_pages)
-    if count == 0:
-        yield None
-        return
-    async with ParserPool(count) as pool:
-        yield pool

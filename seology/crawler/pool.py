@@ -23,11 +23,14 @@ records get an `error`) and is replaced on the next page.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import os
 import pickle
 import struct
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
@@ -231,3 +234,31 @@ class ParserPool:
         )
         worker.submit(self.jobs, payload, future)
         return future
+
+
+#: Pages per parser process: a fresh parser interpreter costs about what parsing a few
+#: dozen pages does (docs/internals/crawler.md), so a small crawl gets one parser and a
+#: large one one per core.
+POOL_MIN_PAGES = 100
+
+
+def parser_processes_for(processes: int | None, max_pages: int) -> int:
+    """How many parser processes a crawl of `max_pages` starts (0: a thread, for tests)."""
+    if processes is not None:
+        return processes
+    return max(1, min(os.cpu_count() or 1, math.ceil(max_pages / POOL_MIN_PAGES)))
+
+
+@contextlib.asynccontextmanager
+async def parser_pool(processes: int | None, max_pages: int) -> AsyncIterator[ParserPool | None]:
+    """The crawl's parser processes; None (parse in a thread) only when asked for 0.
+
+    A page is never parsed on the event loop: a big page takes the parser seconds,
+    and every fetch in flight would stall (and time out) meanwhile.
+    """
+    count = parser_processes_for(processes, max_pages)
+    if count == 0:
+        yield None
+        return
+    async with ParserPool(count) as pool:
+        yield pool

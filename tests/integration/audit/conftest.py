@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.testing.audit_pages import EXTERNAL_HOST, EXTERNAL_MARK
 from seology.testing.audit_site import PlantedSite

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from seology.core.settings import get_settings
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.records import CrawlOutcome
 from seology.store import crawls as storage
 from seology.store import engine as db_engine_module

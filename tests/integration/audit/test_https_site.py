@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from seology.audit import AuditConfig, run_audit
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.testing.audit_https import HTTP_MARK, https_site, to_https
 from seology.testing.sites import SiteServer

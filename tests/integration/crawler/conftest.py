@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.records import CrawlOutcome, PageRecord
 from seology.testing.sites import Response, SiteServer
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from seology.core.errors import InvalidTargetURL
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.testing.sites import (
     Response,
     calendar_fallback,

@@ -112,7 +112,8 @@ def test_cancelling_a_crawl_closes_its_browser() -> None:
     slow["/"] = html(SHELL.format("<script>while (true) {}</script>"))
 
     async def cancel_while_rendering(start_url: str) -> None:
-        from seology.crawler.engine import CrawlConfig, crawl
+        from seology.crawler.config import CrawlConfig
+        from seology.crawler.engine import crawl
 
         async def ignore(batch: object) -> None:
             return None

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from seology.crawler.engine import CrawlConfig, crawl
+from seology.crawler.config import CrawlConfig
+from seology.crawler.engine import crawl
 from seology.crawler.fetch import FetchSettings
 from seology.crawler.politeness import HostGate
 from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord

@@ -100,7 +100,7 @@ def parent_pid(pid: int) -> int:
 
 def test_every_crawl_parses_in_the_pool_small_ones_with_one_process():
     """No crawl size parses on the event loop: small crawls get one parser process."""
-    from seology.crawler.engine import POOL_MIN_PAGES, parser_processes_for
+    from seology.crawler.pool import POOL_MIN_PAGES, parser_processes_for
 
     assert parser_processes_for(None, 1) == 1
     assert parser_processes_for(None, POOL_MIN_PAGES - 1) == 1

@@ -9,7 +9,7 @@ anything. The crawler then decides and fetches:
 - scripts, styles and XHR disallowed by robots.txt are refused and recorded
   (`js.blocked_resources`): Google renders without them too;
 - the rest is fetched over a client whose connections go only to addresses the crawl's
-  SSRF guard vetted (`fetch.PinnedBackend`), redirects are handed back to Chromium as
+  SSRF guard vetted (`pinning.PinnedBackend`), redirects are handed back to Chromium as
   3xx so each hop comes through here again, bodies are capped.
 
 Static resources (scripts, styles, fonts, images) are cached for the crawl, as a
@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from seology.core.errors import InvalidTargetURL
-from seology.crawler.fetch import FetchResult, PinnedBackend, pinned_transport
+from seology.crawler.fetch import FetchResult
+from seology.crawler.pinning import PinnedBackend, pinned_transport
 from seology.crawler.safety import AddressBook
 from seology.crawler.urls import is_internal
 

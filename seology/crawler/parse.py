@@ -13,18 +13,23 @@ parser failure into an `error` field instead of an exception.
 
 from __future__ import annotations
 
-import codecs
 import functools
 import gc
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from seology.crawler.fingerprint import identity
+from seology.crawler.encoding import decode_html, header_charset
+from seology.crawler.headers import (
+    Headers,
+    first_header,
+    header_pairs,
+    link_header,
+    security_headers,
+)
 from seology.crawler.limits import PageLimits, cap_fields
 from seology.crawler.strained import (
     HEADING_TAGS,
@@ -34,18 +39,9 @@ from seology.crawler.strained import (
     TagIndex,
     visible_text,
 )
+from seology.crawler.text import has_placeholder, text_fields, text_identity
 from seology.crawler.urls import is_internal, normalize_url, site_host
 
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
-
-PLACEHOLDER = "lorem ipsum"
-SECURITY_HEADERS = (
-    "strict-transport-security",
-    "content-security-policy",
-    "x-content-type-options",
-    "x-frame-options",
-    "referrer-policy",
-)
 __all__ = [
     "HEADING_TAGS",
     "HIDDEN_TAGS",
@@ -67,12 +63,6 @@ class SoupFinder:
     def find_all(self, names: str | tuple[str, ...], attr: str | None = None) -> list[Tag]:
         """Tags named `names` (having attribute `attr`), in document order."""
         return list(self.soup.find_all(names, **({attr: True} if attr else {})))
-
-
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
-_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.I)
-_LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
-_LINK_PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^";,]*))')
 
 
 def parse_page(
@@ -126,7 +116,7 @@ def parse_html(
     fields = _tag_fields(SoupFinder(soup), url, pairs, in_body=_in_body, limits=limits)
     cap_fields(fields, limits, {})
     fields["html_lang"] = _attr(soup.find("html"), "lang")
-    fields.update(_text_fields(soup))
+    fields.update(text_fields(soup))
     return fields
 
 
@@ -146,16 +136,16 @@ def parse_html_fast(
     fields["html_lang"] = soup.html_lang()
     visible = visible_text(text)
     if visible is None:  # deeper than lxml's tree goes: count on a full soup
-        fields.update(_text_fields(BeautifulSoup(text, "lxml")))
+        fields.update(text_fields(BeautifulSoup(text, "lxml")))
     else:
-        fields.update(_text_identity(visible))
+        fields.update(text_identity(visible))
     return fields
 
 
 def _prepare(html: str | bytes, headers: Headers) -> tuple[list[tuple[str, str]], str]:
     """Lower-cased header pairs and the page as text without NULs (lxml stops at one)."""
-    pairs = _pairs(headers)
-    content_type = _first(pairs, "content-type") or ""
+    pairs = header_pairs(headers)
+    content_type = first_header(pairs, "content-type") or ""
     text = decode_html(html, content_type) if isinstance(html, bytes) else html
     return pairs, text.replace("\x00", "")
 
@@ -167,55 +157,18 @@ def _tag_fields(
     base = _base_href(soup)
     link_base = urljoin(url, base) if base else url
     fields: dict[str, Any] = {"base_href": base}
-    fields.update(_meta_fields(soup, _first(pairs, "content-type") or "", in_body))
+    fields.update(_meta_fields(soup, first_header(pairs, "content-type") or "", in_body))
     fields.update(_head_links(soup, pairs, in_body))
     fields.update(_headings(soup))
     fields["titles"] = [_text(t) for t in soup.find_all("title") if not _inside(t, "svg")]
     fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
-    fields["security_headers"] = _security_headers(pairs)
+    fields["security_headers"] = security_headers(pairs)
     fields["images"] = _images(soup, link_base)
     fields["links"] = _links(soup, link_base, site_host(url))
     fields["json_ld"] = _json_ld(soup)
     https = url.startswith("https:")
     fields["mixed_content"] = _mixed_content(soup, link_base, limits.images) if https else []
     return fields
-
-
-def decode_html(body: bytes, content_type: str = "") -> str:
-    """Decode with the declared charset (header, then meta, then UTF-8), never failing."""
-    for charset in (_header_charset(content_type), _sniff_meta_charset(body), "utf-8"):
-        codec = _codec(charset)
-        if codec:
-            return body.decode(codec, errors="replace")
-    return body.decode("utf-8", errors="replace")
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def _header_charset(content_type: str) -> str | None:
-    match = _CT_CHARSET.search(content_type)
-    return match.group(1) if match else None
-
-
-def _sniff_meta_charset(body: bytes) -> str | None:
-    match = _CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii", errors="replace") if match else None
-
-
-def _pairs(headers: Headers) -> list[tuple[str, str]]:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(str(k).lower(), str(v)) for k, v in items]
-
-
-def _first(pairs: list[tuple[str, str]], name: str) -> str | None:
-    return next((v for k, v in pairs if k == name), None)
 
 
 def _text(tag: Tag) -> str:
@@ -258,7 +211,7 @@ def _meta_fields(soup: Finder, content_type: str, in_body: InBody) -> dict[str, 
     out.update(viewport=None, charset=None, meta_refresh=None, robots_meta_in_body=False)
     for meta in soup.find_all("meta"):
         _read_meta(meta, out, in_body)
-    out["charset"] = out["charset"] or _header_charset(content_type)
+    out["charset"] = out["charset"] or header_charset(content_type)
     return out
 
 
@@ -278,7 +231,7 @@ def _read_meta(meta: Tag, out: dict[str, Any], in_body: InBody) -> None:
         out["open_graph"].setdefault(prop, content)
     if equiv == "refresh" and out["meta_refresh"] is None:
         out["meta_refresh"] = content
-    charset = _attr(meta, "charset") or (equiv == "content-type" and _header_charset(content))
+    charset = _attr(meta, "charset") or (equiv == "content-type" and header_charset(content))
     if charset and not out["charset"]:
         out["charset"] = charset.strip().lower()
 
@@ -302,35 +255,13 @@ def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> 
         lang = _attr(link, "hreflang")
         if "alternate" in rel and lang and not in_body(link):
             hreflang.append({"lang": lang, "href": (href or "").strip()})
-    for href, params in _link_header(pairs):
+    for href, params in link_header(pairs):
         rel = params.get("rel", "").lower().split()
         if "canonical" in rel:
             canonicals.append({"href": href, "source": "header"})
         if "alternate" in rel and params.get("hreflang"):
             hreflang.append({"lang": params["hreflang"], "href": href})
     return {"canonicals": canonicals, "hreflang": hreflang}
-
-
-def _link_header(pairs: list[tuple[str, str]]) -> list[tuple[str, dict[str, str]]]:
-    """`Link: <url>; rel="canonical", <url2>; rel=alternate; hreflang=de` → entries.
-
-    Parameter names are case-insensitive; a quoted value is kept as written, a bare
-    token loses the whitespace around it (RFC 8288).
-    """
-    found = []
-    for value in (v for k, v in pairs if k == "link"):
-        for match in _LINK_VALUE.finditer(value):
-            params = {
-                name.lower(): quoted if quoted is not None else token.strip()
-                for name, quoted, token in _link_params(match.group(2))
-            }
-            found.append((match.group(1).strip(), params))
-    return found
-
-
-def _link_params(text: str) -> list[tuple[str, str | None, str]]:
-    """(name, quoted value or None, token value) of each `; name=value` parameter."""
-    return [(m.group(1), m.group(2), m.group(3) or "") for m in _LINK_PARAM.finditer(text)]
 
 
 def _headings(soup: Finder) -> dict[str, Any]:
@@ -341,10 +272,6 @@ def _headings(soup: Finder) -> dict[str, Any]:
         headings[tag.name].append(_text(tag))
         levels.append(int(tag.name[1]))
     return {"headings": headings, "heading_levels": levels}
-
-
-def _security_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    return {k: v for k, v in reversed(pairs) if k in SECURITY_HEADERS}
 
 
 def _images(soup: Finder, base: str) -> list[dict[str, str | None]]:
@@ -469,31 +396,3 @@ def _mixed_content(soup: Finder, base: str, max_images: int) -> list[str]:
             sources.append(_attr(link, "href"))
     resolved = (normalize_url(src, base) for src in sources if src)
     return [url for url in resolved if url and url.startswith("http://")]
-
-
-def _text_fields(soup: BeautifulSoup) -> dict[str, Any]:
-    """Visible body text: word count, exact hash and SimHash. Mutates `soup` (last step)."""
-    for tag in soup.find_all(HIDDEN_TAGS):
-        tag.decompose()
-    root = soup.body or soup
-    return _text_identity(root.get_text(" "))
-
-
-def _text_identity(text: str) -> dict[str, Any]:
-    """Word count, exact hash and SimHash of visible text, and whether it holds placeholder
-    text (the body text itself is not kept: the flag is decided here)."""
-    word_count, digest, fingerprint = identity(text)
-    return {
-        "word_count": word_count,
-        "text_hash": digest,
-        "text_fingerprint": fingerprint,
-        "placeholder_text": has_placeholder(text),
-    }
-
-
-def has_placeholder(text: str) -> bool:
-    """ "lorem ipsum" in `text`, whatever the case and the whitespace between the words."""
-    lowered = text.lower()
-    if "lorem" not in lowered:
-        return False
-    return PLACEHOLDER in " ".join(lowered.split())

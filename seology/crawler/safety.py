@@ -9,7 +9,7 @@ and it understands the odd spellings of an IP (`2130706433`, `0x7f.1`, `0177.0.0
 Checking a name and then letting the HTTP client resolve it again leaves a gap: a DNS
 server that answers "public" to the check and "127.0.0.1" to the connect (DNS
 rebinding) walks straight through. So an `AddressBook` resolves each host once per
-crawl, vets every address, and the fetcher's network backend (`fetch.PinnedBackend`)
+crawl, vets every address, and the fetcher's network backend (`pinning.PinnedBackend`)
 connects only to those vetted addresses; the Host header and TLS SNI still carry the
 name. The resolver is a parameter, so tests can play the rebinding DNS server.
 """

@@ -239,7 +239,7 @@ class FieldSoup(BeautifulSoup):
 
 
 def visible_text(markup: str) -> str | None:
-    """The text `_text_fields` counts, from lxml: body strings outside hidden tags.
+    """The text `text.text_fields` counts, from lxml: body strings outside hidden tags.
 
     Same input and parser as bs4's lxml builder (one `feed` of the whole string, a
     leading BOM dropped as bs4 drops it), so the strings split at the same places.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from seology.core.errors import InvalidTargetURL, SeologyError
-from seology.crawler.fetch import PinnedBackend, pinned_transport
+from seology.crawler.pinning import PinnedBackend, pinned_transport
 from seology.crawler.safety import AddressBook
 
 USER_AGENT = "Seology-Webhooks/1"

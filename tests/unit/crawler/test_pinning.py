@@ -151,7 +151,7 @@ def test_idle_connection_readability_matches_httpcore():
     """KnownSocketStream answers "readable" like httpcore: idle no, closed by peer yes."""
     import socket
 
-    from seology.crawler.fetch import _readable
+    from seology.crawler.pinning import _readable
 
     ours, peer = socket.socketpair()
     try:

@@ -51,12 +51,24 @@ class RequestModel(CamelModel):
     """Base of every request body: strict, closed, and storable.
 
     - A field we do not know is refused, not ignored (PATCH included).
-    - Strict types: `true` is not 1 and `"10"` is not 10 (lax pydantic took both).
+    - Strict types: `true` is not 1 and `"10"` is not 10 (lax pydantic took both); a
+      JSON number with no fraction (`1.0`) is the integer it is, as JSON Schema says.
     - Every string must encode as UTF-8: JSON can spell a lone UTF-16 surrogate
       (`"\\ud800"`), which Python keeps and no database or JSON encoder takes.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integral_numbers(cls, data: object) -> object:
+        """`1.0` is the integer 1 in JSON (and in JSON Schema); `1.5` is not, nor `true`."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: int(value) if type(value) is float and value.is_integer() else value
+            for key, value in data.items()
+        }
 
     @model_validator(mode="after")
     def _encodable(self) -> RequestModel:

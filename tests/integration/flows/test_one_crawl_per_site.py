@@ -7,6 +7,7 @@ PostgreSQL cases when `SEOLOGY_TEST_POSTGRES_URL` names a server).
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections.abc import Iterator
 
@@ -82,7 +83,12 @@ def check_one_job(engine: Engine, n: int) -> None:
     assert len(run(_crawl_runs())) == 2
 
 
-@pytest.mark.parametrize("n", [30, 100])
+#: Concurrent enqueues per burst. 100 passed too (session 7) but takes ~2 min a backend
+#: here; SEOLOGY_TEST_BIG_BURST=1 adds it.
+BURSTS = [30, 100] if os.environ.get("SEOLOGY_TEST_BIG_BURST") else [30]
+
+
+@pytest.mark.parametrize("n", BURSTS)
 def test_concurrent_enqueues_make_one_job_on_sqlite(app_db, crawl_deployment, n):  # noqa: F811
     """N at once: one job, N-1 told `deduplicated`; after it ends, one next job."""
     check_one_job(app_db, n)
@@ -107,7 +113,7 @@ def own_postgres(postgres_url: str) -> Iterator[Engine]:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.mark.parametrize("n", [30, 100])
+@pytest.mark.parametrize("n", BURSTS)
 def test_concurrent_enqueues_make_one_job_on_postgresql(
     app_db,
     own_postgres,

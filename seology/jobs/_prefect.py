@@ -248,6 +248,7 @@ def job_filter(
     tags: Iterable[str] = (),
     state_types: Iterable[str] | None = None,
     ended_before: datetime | None = None,
+    ended_after: datetime | None = None,
     top_level_only: bool = False,
     expected_after: datetime | None = None,
     expected_before: datetime | None = None,
@@ -264,8 +265,8 @@ def job_filter(
     if state_types is not None:
         types = [StateType(t) for t in state_types]
         criteria["state"] = f.FlowRunFilterState(type=f.FlowRunFilterStateType(any_=types))
-    if ended_before is not None:
-        criteria["end_time"] = f.FlowRunFilterEndTime(before_=ended_before)
+    if ended_before is not None or ended_after is not None:
+        criteria["end_time"] = f.FlowRunFilterEndTime(before_=ended_before, after_=ended_after)
     if top_level_only:
         criteria["parent_task_run_id"] = f.FlowRunFilterParentTaskRunId(is_null_=True)
     if expected_after is not None or expected_before is not None:
@@ -273,6 +274,25 @@ def job_filter(
             after_=expected_after, before_=expected_before
         )
     return f.FlowRunFilter(**criteria)
+
+
+async def all_flow_runs(
+    client: PrefectClient, flow_runs: FlowRunFilter, *, page_size: int
+) -> AsyncIterator[FlowRun]:
+    """Every run matching `flow_runs`, read in pages of `page_size` by id, a stable order
+    (Prefect refuses a `limit` above 200, so a long list is read page by page)."""
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    offset = 0
+    while True:
+        page = await client.read_flow_runs(
+            flow_run_filter=flow_runs, sort=FlowRunSort.ID_DESC, limit=page_size, offset=offset
+        )
+        for flow_run in page:
+            yield flow_run
+        if len(page) < page_size:
+            return
+        offset += len(page)
 
 
 async def bulk_delete(

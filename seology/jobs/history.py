@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from seology.core.errors import InvalidInput
 from seology.core.job_model import STATE_TYPES_BY_STATUS, Job, JobStatus, iso_utc
 from seology.jobs._job_view import to_job
-from seology.jobs._prefect import job_filter, prefect_client
+from seology.jobs._prefect import all_flow_runs, job_filter, prefect_client
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -73,23 +73,13 @@ async def site_job_history(site_id: int, start: datetime, end: datetime) -> list
     order; Prefect's time bounds are inclusive, so a run at exactly `end` is left to the
     next period here.
     """
-    from prefect.client.schemas.sorting import FlowRunSort
-
     flow_runs = job_filter(
         tags=[f"site:{site_id}"], expected_after=start, expected_before=end, top_level_only=True
     )
     runs: dict[str, FlowRun] = {}
-    offset = 0
     async with prefect_client() as client:
-        while True:
-            page = await client.read_flow_runs(
-                flow_run_filter=flow_runs, sort=FlowRunSort.ID_DESC, limit=MAX_LIST_LIMIT,
-                offset=offset,
-            )  # fmt: skip
-            runs.update((str(run.id), run) for run in page)
-            if len(page) < MAX_LIST_LIMIT:
-                break
-            offset += MAX_LIST_LIMIT
+        async for run in all_flow_runs(client, flow_runs, page_size=MAX_LIST_LIMIT):
+            runs[str(run.id)] = run
     in_period = sorted(
         (run for run in runs.values() if run.expected_start_time and run.expected_start_time < end),
         key=lambda run: (run.expected_start_time, str(run.id)),

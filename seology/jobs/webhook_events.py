@@ -34,7 +34,7 @@ import anyio
 
 from seology.core.job_model import tag_value
 from seology.jobs._job_view import to_job
-from seology.jobs._prefect import JOB_TAG, prefect_client
+from seology.jobs._prefect import JOB_TAG, all_flow_runs, job_filter, prefect_client
 from seology.store.engine import session_scope
 from seology.store.outbox import event_exists, record_event, subscribers
 
@@ -200,30 +200,15 @@ class JobEndFollower:
     async def sweep(self, since: datetime | None) -> int:
         """Record the ends of runs that ended since `since` (minus a margin); the count
         of runs looked at. Ends already recorded are skipped by their id."""
-        from prefect.client.schemas import filters as f
-        from prefect.client.schemas.sorting import FlowRunSort
-
         start = (since - SWEEP_MARGIN) if since else datetime.now(UTC) - FIRST_SWEEP
-        flow_runs = f.FlowRunFilter(
-            tags=f.FlowRunFilterTags(all_=[JOB_TAG]),
-            state=f.FlowRunFilterState(
-                type=f.FlowRunFilterStateType(any_=list(STATE_TYPE_EVENTS))  # type: ignore[arg-type]
-            ),
-            end_time=f.FlowRunFilterEndTime(after_=start),
-        )
+        flow_runs = job_filter(state_types=list(STATE_TYPE_EVENTS), ended_after=start)
         seen = 0
         async with prefect_client() as client:
-            while True:
-                page = await client.read_flow_runs(
-                    flow_run_filter=flow_runs, sort=FlowRunSort.ID_DESC, limit=SWEEP_PAGE,
-                    offset=seen,
-                )  # fmt: skip
-                for flow_run in page:
-                    state_type = flow_run.state_type.value if flow_run.state_type else ""
-                    await self._record(flow_run, STATE_TYPE_EVENTS[state_type])
-                seen += len(page)
-                if len(page) < SWEEP_PAGE:
-                    return seen
+            async for flow_run in all_flow_runs(client, flow_runs, page_size=SWEEP_PAGE):
+                state_type = flow_run.state_type.value if flow_run.state_type else ""
+                await self._record(flow_run, STATE_TYPE_EVENTS[state_type])
+                seen += 1
+        return seen
 
 
 def _related_tag(event: Any, key: str) -> int | None:

@@ -47,7 +47,8 @@ def audit_crawl(crawl_id: int, outcome: CrawlOutcome) -> dict[str, Any]:
     """Audit the crawl's stored pages; store issues, score and counts; publish artifacts.
 
     Returns the audit's keys of the summary (healthScore, issuesTotal,
-    issuesBySeverity, issuesByCheck), which the flow adds to the job's result.
+    issuesBySeverity, issuesByCheck), which `store_audit` has also merged into the
+    crawl's stored summary, where the job's result is read.
     """
     engine = flow_engine()
     config = AuditConfig.from_settings(get_settings())

@@ -187,8 +187,9 @@ def record_job_end(flow: Any, flow_run: Any, state: Any) -> None:
 
 
 @task(name="finish-crawl", **RETRY_OPTIONS)
-def finish_crawl(crawl_id: int, outcome: CrawlOutcome) -> dict[str, Any]:
-    return storage.finish_crawl(flow_engine(), crawl_id=crawl_id, outcome=outcome)
+def finish_crawl(crawl_id: int, outcome: CrawlOutcome) -> None:
+    """Mark the crawl completed and store its summary (the flow reads it back at the end)."""
+    storage.finish_crawl(flow_engine(), crawl_id=crawl_id, outcome=outcome)
 
 
 @task(name="record-crawl-failure", retries=2, retry_delay_seconds=1)

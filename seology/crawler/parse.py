@@ -16,11 +16,10 @@ from __future__ import annotations
 import functools
 import gc
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from seology.crawler.encoding import decode_html, header_charset
 from seology.crawler.headers import (
@@ -31,15 +30,10 @@ from seology.crawler.headers import (
     security_headers,
 )
 from seology.crawler.limits import PageLimits, cap_fields
-from seology.crawler.strained import (
-    HEADING_TAGS,
-    HIDDEN_TAGS,
-    FieldSoup,
-    Finder,
-    TagIndex,
-    visible_text,
-)
+from seology.crawler.reading import Finder, SoupFinder
+from seology.crawler.strained import HEADING_TAGS, HIDDEN_TAGS, FieldSoup, TagIndex, visible_text
 from seology.crawler.text import has_placeholder, text_fields, text_identity
+from seology.crawler.tree import TreeFinder, fits
 from seology.crawler.urls import is_internal, normalize_url, site_host
 
 __all__ = [
@@ -51,18 +45,6 @@ __all__ = [
     "parse_html_fast",
     "parse_page",
 ]
-InBody = Callable[[Tag], bool]
-
-
-class SoupFinder:
-    """`Finder` over a whole soup by bs4's own `find_all`: the plain reading."""
-
-    def __init__(self, soup: BeautifulSoup) -> None:
-        self.soup = soup
-
-    def find_all(self, names: str | tuple[str, ...], attr: str | None = None) -> list[Tag]:
-        """Tags named `names` (having attribute `attr`), in document order."""
-        return list(self.soup.find_all(names, **({attr: True} if attr else {})))
 
 
 def parse_page(
@@ -113,9 +95,8 @@ def parse_html(
     limits = limits or PageLimits()
     pairs, text = _prepare(html, headers)
     soup = BeautifulSoup(text, "lxml")
-    fields = _tag_fields(SoupFinder(soup), url, pairs, in_body=_in_body, limits=limits)
+    fields = _tag_fields(SoupFinder(soup), url, pairs, limits=limits)
     cap_fields(fields, limits, {})
-    fields["html_lang"] = _attr(soup.find("html"), "lang")
     fields.update(text_fields(soup))
     return fields
 
@@ -123,18 +104,23 @@ def parse_html(
 def parse_html_fast(
     html: str | bytes, url: str, headers: Headers, limits: PageLimits | None = None
 ) -> dict[str, Any]:
-    """`parse_html`'s exact answer from a strained soup and an lxml text pass.
+    """`parse_html`'s exact answer from lxml's tree and an lxml text pass.
 
-    The soup stops building tags past `limits.build_bound` and only counts them, so a
-    page of a million anchors costs what one of a few thousand does (`limits.py`).
+    A page of more tags than a tree should hold (`tree.fits`) is read from a strained
+    soup instead, which stops building tags past `limits.build_bound` and only counts
+    them, so a page of a million anchors costs what one of a few thousand does
+    (`limits.py`).
     """
     limits = limits or PageLimits()
     pairs, text = _prepare(html, headers)
-    soup = FieldSoup(text, limits.build_bound)
-    fields = _tag_fields(TagIndex(soup), url, pairs, in_body=soup.in_body, limits=limits)
-    cap_fields(fields, limits, soup.skipped)
-    fields["html_lang"] = soup.html_lang()
     visible = visible_text(text)
+    if visible is not None and fits(text):
+        fields = _tag_fields(TreeFinder(text), url, pairs, limits=limits)
+        cap_fields(fields, limits, {})
+    else:
+        soup = FieldSoup(text, limits.build_bound)
+        fields = _tag_fields(TagIndex(soup), url, pairs, limits=limits)
+        cap_fields(fields, limits, soup.skipped)
     if visible is None:  # deeper than lxml's tree goes: count on a full soup
         fields.update(text_fields(BeautifulSoup(text, "lxml")))
     else:
@@ -151,16 +137,17 @@ def _prepare(html: str | bytes, headers: Headers) -> tuple[list[tuple[str, str]]
 
 
 def _tag_fields(
-    soup: Finder, url: str, pairs: list[tuple[str, str]], *, in_body: InBody, limits: PageLimits
+    soup: Finder, url: str, pairs: list[tuple[str, str]], *, limits: PageLimits
 ) -> dict[str, Any]:
-    """The fields read from tags (all but `html_lang` and the text fields)."""
+    """The fields read from tags (all but the text fields)."""
     base = _base_href(soup)
     link_base = urljoin(url, base) if base else url
-    fields: dict[str, Any] = {"base_href": base}
-    fields.update(_meta_fields(soup, first_header(pairs, "content-type") or "", in_body))
-    fields.update(_head_links(soup, pairs, in_body))
+    fields: dict[str, Any] = {"base_href": base, "html_lang": soup.html_lang()}
+    fields.update(_meta_fields(soup, first_header(pairs, "content-type") or ""))
+    fields.update(_head_links(soup, pairs))
     fields.update(_headings(soup))
-    fields["titles"] = [_text(t) for t in soup.find_all("title") if not _inside(t, "svg")]
+    titles = soup.find_all("title")
+    fields["titles"] = [soup.text(t) for t in titles if not soup.inside(t, "svg")]
     fields["x_robots_tag"] = [v.strip() for k, v in pairs if k == "x-robots-tag"]
     fields["security_headers"] = security_headers(pairs)
     fields["images"] = _images(soup, link_base)
@@ -171,72 +158,44 @@ def _tag_fields(
     return fields
 
 
-def _text(tag: Tag) -> str:
-    return " ".join(tag.get_text(" ").split())
-
-
-def _attr(tag: object, name: str) -> str | None:
-    """An attribute as one string (bs4 gives lists for multi-valued ones), or None."""
-    if not isinstance(tag, Tag):
-        return None
-    value = tag.get(name)
-    if isinstance(value, list):
-        return " ".join(value)
-    return value
-
-
-def _in_body(tag: Tag) -> bool:
-    return tag.find_parent("body") is not None
-
-
-def _inside(tag: Tag, name: str) -> bool:
-    """`tag.find_parent(name) is not None` without building a SoupStrainer each call."""
-    parent = tag.parent
-    while parent is not None:
-        if parent.name == name:
-            return True
-        parent = parent.parent
-    return False
-
-
 def _base_href(soup: Finder) -> str | None:
     base = next(iter(soup.find_all("base", "href")), None)
-    href = _attr(base, "href")
+    href = soup.attr(base, "href") if base is not None else None
     return href.strip() if href is not None else None
 
 
-def _meta_fields(soup: Finder, content_type: str, in_body: InBody) -> dict[str, Any]:
+def _meta_fields(soup: Finder, content_type: str) -> dict[str, Any]:
     """Description, robots, viewport, charset, refresh and Open Graph from `<meta>`."""
     out: dict[str, Any] = {"meta_descriptions": [], "meta_robots": [], "open_graph": {}}
     out.update(viewport=None, charset=None, meta_refresh=None, robots_meta_in_body=False)
     for meta in soup.find_all("meta"):
-        _read_meta(meta, out, in_body)
+        _read_meta(soup, meta, out)
     out["charset"] = out["charset"] or header_charset(content_type)
     return out
 
 
-def _read_meta(meta: Tag, out: dict[str, Any], in_body: InBody) -> None:
-    name = (_attr(meta, "name") or "").strip().lower()
-    content = (_attr(meta, "content") or "").strip()
-    prop = (_attr(meta, "property") or "").strip().lower()
-    equiv = (_attr(meta, "http-equiv") or "").strip().lower()
+def _read_meta(soup: Finder, meta: Any, out: dict[str, Any]) -> None:
+    name = (soup.attr(meta, "name") or "").strip().lower()
+    content = (soup.attr(meta, "content") or "").strip()
+    prop = (soup.attr(meta, "property") or "").strip().lower()
+    equiv = (soup.attr(meta, "http-equiv") or "").strip().lower()
     if name == "description":
         out["meta_descriptions"].append(content)
     elif name in ("robots", "googlebot"):
         out["meta_robots"].append(content if name == "robots" else f"{name}: {content}")
-        out["robots_meta_in_body"] = out["robots_meta_in_body"] or in_body(meta)
+        out["robots_meta_in_body"] = out["robots_meta_in_body"] or soup.in_body(meta)
     elif name == "viewport" and out["viewport"] is None:
         out["viewport"] = content
     if prop.startswith("og:"):
         out["open_graph"].setdefault(prop, content)
     if equiv == "refresh" and out["meta_refresh"] is None:
         out["meta_refresh"] = content
-    charset = _attr(meta, "charset") or (equiv == "content-type" and header_charset(content))
+    charset = soup.attr(meta, "charset") or (equiv == "content-type" and header_charset(content))
     if charset and not out["charset"]:
         out["charset"] = charset.strip().lower()
 
 
-def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> dict[str, Any]:
+def _head_links(soup: Finder, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Canonicals and hreflang alternates from `<link>` tags and `Link:` headers.
 
     Read as search engines read them (docs/audit-checks.md "Reading HTML"): a canonical in
@@ -247,13 +206,13 @@ def _head_links(soup: Finder, pairs: list[tuple[str, str]], in_body: InBody) -> 
     """
     canonicals, hreflang = [], []
     for link in soup.find_all("link"):
-        rel = (_attr(link, "rel") or "").lower().split()
-        href = _attr(link, "href")
+        rel = (soup.attr(link, "rel") or "").lower().split()
+        href = soup.attr(link, "href")
         if "canonical" in rel and href is not None:
-            source = "body" if in_body(link) else "head"
+            source = "body" if soup.in_body(link) else "head"
             canonicals.append({"href": href.strip(), "source": source})
-        lang = _attr(link, "hreflang")
-        if "alternate" in rel and lang and not in_body(link):
+        lang = soup.attr(link, "hreflang")
+        if "alternate" in rel and lang and not soup.in_body(link):
             hreflang.append({"lang": lang, "href": (href or "").strip()})
     for href, params in link_header(pairs):
         rel = params.get("rel", "").lower().split()
@@ -269,8 +228,9 @@ def _headings(soup: Finder) -> dict[str, Any]:
     headings: dict[str, list[str]] = {name: [] for name in HEADING_TAGS}
     levels = []
     for tag in soup.find_all(HEADING_TAGS):
-        headings[tag.name].append(_text(tag))
-        levels.append(int(tag.name[1]))
+        name = soup.name(tag)
+        headings[name].append(soup.text(tag))
+        levels.append(int(name[1]))
     return {"headings": headings, "heading_levels": levels}
 
 
@@ -279,14 +239,14 @@ def _images(soup: Finder, base: str) -> list[dict[str, str | None]]:
     origin = _origin(base)
     images = []
     for img in soup.find_all("img"):
-        src = (_attr(img, "src") or "").strip()
+        src = (soup.attr(img, "src") or "").strip()
         images.append(
             {
                 "src": src,
                 "target": _link_target(src, base, origin) if src else None,
-                "alt": _attr(img, "alt"),
-                "width": _attr(img, "width"),
-                "height": _attr(img, "height"),
+                "alt": soup.attr(img, "alt"),
+                "width": soup.attr(img, "width"),
+                "height": soup.attr(img, "height"),
             }
         )
     return images
@@ -302,32 +262,34 @@ def _links(soup: Finder, base: str, site: str) -> list[dict[str, Any]]:
     links = []
     origin = _origin(base)
     for anchor in soup.find_all("a"):
-        raw = _attr(anchor, "href")
+        raw = soup.attr(anchor, "href")
         if raw is None:
-            raw = _attr(anchor, "xlink:href")
-        if raw is None and not _script_only(anchor):
+            raw = soup.attr(anchor, "xlink:href")
+        if raw is None and not _script_only(soup, anchor):
             continue
         href = (raw or "").strip()
         target = _link_target(href, base, origin) if href else None
-        image = _first_image_with_alt(anchor)
         links.append(
             {
                 "href": href,
                 "target": target,
-                "anchor_text": _text(anchor),
-                "rel": (_attr(anchor, "rel") or "").strip().lower(),
+                "anchor_text": soup.text(anchor),
+                "rel": (soup.attr(anchor, "rel") or "").strip().lower(),
                 "internal": bool(target) and _is_internal(target, site),
-                "image_alt": _attr(image, "alt"),
+                "image_alt": soup.first_image_alt(anchor),
                 "onclick": raw is None,
             }
         )
     return links
 
 
-def _script_only(anchor: Tag) -> bool:
+def _script_only(soup: Finder, anchor: Any) -> bool:
     """An `<a onclick>` with no href: only script can follow it."""
-    attrs = anchor.attrs
-    return "onclick" in attrs and "role" not in attrs and "name" not in attrs
+    return (
+        soup.has_attr(anchor, "onclick")
+        and not soup.has_attr(anchor, "role")
+        and not soup.has_attr(anchor, "name")
+    )
 
 
 def _origin(base: str) -> str | None:
@@ -362,22 +324,14 @@ def _root_relative_target(origin: str, href: str) -> str | None:
 _is_internal = functools.lru_cache(maxsize=16384)(is_internal)
 
 
-def _first_image_with_alt(anchor: Tag) -> Tag | None:
-    """`anchor.find("img", alt=True)` without building bs4 filter objects per link."""
-    for node in anchor.descendants:
-        if isinstance(node, Tag) and node.name == "img" and node.get("alt") is not None:
-            return node
-    return None
-
-
 def _json_ld(soup: Finder) -> list[dict[str, Any]]:
     blocks = []
     for script in soup.find_all("script", "type"):
-        kind = (_attr(script, "type") or "").split(";")[0].strip().lower()
+        kind = (soup.attr(script, "type") or "").split(";")[0].strip().lower()
         if kind != "application/ld+json":
             continue
         try:
-            blocks.append({"data": json.loads(script.get_text()), "error": None})
+            blocks.append({"data": json.loads(soup.content(script)), "error": None})
         except ValueError as exc:
             blocks.append({"data": None, "error": f"invalid JSON: {exc}"})
     return blocks
@@ -385,14 +339,15 @@ def _json_ld(soup: Finder) -> list[dict[str, Any]]:
 
 def _mixed_content(soup: Finder, base: str, max_images: int) -> list[str]:
     """http:// images (the first `max_images`), scripts and stylesheets of an https page."""
-    images = {id(tag) for tag in soup.find_all("img")[:max_images]}
+    first_images = soup.find_all("img")[:max_images]  # kept alive: their ids must not
+    images = {id(tag) for tag in first_images}  # be reused (lxml's proxies come and go)
     sources = [
-        _attr(tag, "src")
+        soup.attr(tag, "src")
         for tag in soup.find_all(("img", "script"), "src")
-        if tag.name != "img" or id(tag) in images
+        if soup.name(tag) != "img" or id(tag) in images
     ]
     for link in soup.find_all("link", "href"):
-        if "stylesheet" in (_attr(link, "rel") or "").lower().split():
-            sources.append(_attr(link, "href"))
+        if "stylesheet" in (soup.attr(link, "rel") or "").lower().split():
+            sources.append(soup.attr(link, "href"))
     resolved = (normalize_url(src, base) for src in sources if src)
     return [url for url in resolved if url and url.startswith("http://")]

@@ -1,10 +1,12 @@
-"""The fast parse: a strained soup for the tag fields and an lxml pass for the text.
+"""The bounded parse: a strained soup for the tag fields, and the lxml text pass.
 
-Building a full BeautifulSoup tree costs a Python object per tag and per string, and
-`find_all` then walks all of them for each field. Most of a page (paragraphs, divs,
-list items) holds no SEO field except its words, so `FieldSoup` keeps only the tags the
-record reads (and everything inside them), and the visible text comes from one lxml
-parse of the same string, walked in C by XPath.
+Everyday pages are read from lxml's tree (`tree.py`), which holds every node of the
+page; a page of more tags than a tree should hold comes here. Building a full
+BeautifulSoup tree costs a Python object per tag and per string, and most of a page
+(paragraphs, divs, list items) holds no SEO field except its words, so `FieldSoup`
+keeps only the tags the record reads (and everything inside them), up to the per-page
+build bounds (`limits.py`). The visible text of every page comes from `visible_text`:
+one lxml parse of the same string, read by a parser target.
 
 The result must equal the full-soup path (`parse.parse_html`) field for field, so:
 
@@ -24,13 +26,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 from bs4.builder import LXMLTreeBuilder
 from bs4.filter import ElementFilter
 from lxml import etree
 
+from seology.crawler.reading import SoupReading
 from seology.crawler.text_pass import TextCollector
 
 # Tags whose text is not the page's content (word count, text hash, SimHash).
@@ -55,20 +58,15 @@ def _is_json_ld(attrs: Any) -> bool:
     return kind.split(";")[0].strip().lower() == "application/ld+json"
 
 
-class Finder(Protocol):
-    """What the field readers need of a tree: `soup.find_all(names, attr=True)`."""
-
-    def find_all(self, names: str | tuple[str, ...], attr: str | None = None) -> list[Tag]: ...
-
-
-class TagIndex:
-    """`Finder` answered from one walk of the tree, tags bucketed by name.
+class TagIndex(SoupReading):
+    """`Finder` over a `FieldSoup`, answered from one walk of the tree, tags bucketed by name.
 
     bs4's `find_all` builds and runs its match rules on every node, once per call; the
     field readers make about ten calls a page, so one walk is cheaper.
     """
 
-    def __init__(self, soup: BeautifulSoup) -> None:
+    def __init__(self, soup: FieldSoup) -> None:
+        self.soup = soup
         self.by_name: dict[str, list[tuple[int, Tag]]] = defaultdict(list)
         for position, node in enumerate(soup.descendants):
             if isinstance(node, Tag):
@@ -84,6 +82,12 @@ class TagIndex:
                 key=lambda pair: pair[0],
             )
         return [tag for _, tag in found if attr is None or tag.get(attr) is not None]
+
+    def in_body(self, tag: Tag) -> bool:
+        return self.soup.in_body(tag)
+
+    def html_lang(self) -> str | None:
+        return self.soup.html_lang()
 
 
 class KeepFieldTags(ElementFilter):

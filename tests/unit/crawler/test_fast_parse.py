@@ -1,4 +1,5 @@
-"""The fast parse (strained soup + lxml text) gives exactly the full-soup record."""
+"""The fast parse (lxml's tree, or the strained soup for big pages, and an lxml text
+pass) gives exactly the full-soup record."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 import pytest
 
 from bench.crawl.site import render_page
+from seology.crawler import tree
 from seology.crawler.parse import parse_html, parse_html_fast, parse_page
 from seology.crawler.records import PageRecord
 from seology.testing.sites import demo_site, generate_site
@@ -64,11 +66,29 @@ def corpus() -> list[bytes]:
     return pages
 
 
+@pytest.fixture(params=["tree", "strained"])
+def reading(request, monkeypatch):
+    """Each page read both ways: lxml's tree, and the strained soup that pages too big
+    for a tree take (forced here by a tree bound no page fits)."""
+    if request.param == "strained":
+        monkeypatch.setattr(tree, "MAX_TREE_TAGS", -1)
+    return request.param
+
+
 @pytest.mark.parametrize("url", URLS)
 @pytest.mark.parametrize("body", corpus(), ids=lambda b: repr(b[:30]))
-def test_fast_path_equals_full_soup(body, url):
+def test_fast_path_equals_full_soup(body, url, reading):
     """Every field of the fast path equals the full-soup path's, page by page."""
     assert parse_html_fast(body, url, HEADERS) == parse_html(body, url, HEADERS)
+
+
+def test_big_pages_take_the_strained_soup(monkeypatch):
+    """A page of more tags than a tree should hold is not built as a tree."""
+    built = []
+    monkeypatch.setattr(tree.TreeFinder, "__init__", lambda self, markup: built.append(1))
+    anchors = tree.MAX_TREE_TAGS // 2 + 1
+    fields = parse_html_fast(("<p>" + "<a href=/x>x</a>" * anchors).encode(), URLS[1], HEADERS)
+    assert built == [] and fields["capped"] == {"links": anchors}
 
 
 def test_pool_entry_point_uses_the_fast_path():

@@ -3,6 +3,9 @@ fast parser does not even build what it will not keep."""
 
 from __future__ import annotations
 
+import pytest
+
+from seology.crawler import tree
 from seology.crawler.limits import PageLimits
 from seology.crawler.parse import parse_html, parse_html_fast, parse_page
 from seology.crawler.records import PageRecord
@@ -47,13 +50,22 @@ class TestKeptAndCounted:
         assert fields["capped"] == {}
         assert len(fields["links"]) == 50
 
-    def test_fast_and_full_parse_agree_past_the_bounds(self):
-        """The reference (full soup, cut afterwards) and the fast path give one record."""
+    @pytest.mark.parametrize("max_tree_tags", [tree.MAX_TREE_TAGS, -1])
+    def test_fast_and_full_parse_agree_past_the_bounds(self, monkeypatch, max_tree_tags):
+        """The reference (full soup, cut afterwards) and the fast path (tree or strained
+        soup) give one record."""
+        monkeypatch.setattr(tree, "MAX_TREE_TAGS", max_tree_tags)
         body = page(links=400, images=90, json_ld=20, headings=70)
         assert parse_html_fast(body, URL, HEADERS, SMALL) == parse_html(body, URL, HEADERS, SMALL)
 
 
 class TestNotBuilt:
+    """The strained soup, which pages too big for lxml's tree take (forced here)."""
+
+    @pytest.fixture(autouse=True)
+    def strained(self, monkeypatch):
+        monkeypatch.setattr(tree, "MAX_TREE_TAGS", -1)
+
     def test_fast_soup_builds_a_bounded_number_of_tags(self):
         """200,000 anchors: the soup holds at most the build bound, and counts the rest."""
         text = page(links=200_000, images=5000).decode()

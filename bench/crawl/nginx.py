@@ -39,6 +39,10 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         location / {{ try_files $uri $uri/index.html =404; }}
+        # The benchmark site's images and hreflang targets exist (one shared image; a
+        # language version is the page itself), as on a site in good health.
+        location /img/ {{ try_files /static/figure.jpg =404; }}
+        location ~ ^/(de|fr|x-default)(/.*)$ {{ try_files $2 $2index.html $2/index.html =404; }}
     }}
 }}
 """

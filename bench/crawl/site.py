@@ -15,6 +15,10 @@ from pathlib import Path
 
 from seology.testing.sites import WORDS  # the generated sites' vocabulary
 
+#: The one image every `<img>` of the site is (nginx maps /img/* to it): a 1×1 JPEG's bytes
+#: are not what a resource check reads, only its status.
+FIGURE = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
 
 def page_path(n: int) -> str:
     return "/" if n == 0 else f"/page/{n}"
@@ -30,6 +34,8 @@ def write_site(root: Path, *, pages: int, base_url: str, seed: int = 1) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
         total += len(body)
+    (root / "static").mkdir(exist_ok=True)
+    (root / "static" / "figure.jpg").write_bytes(FIGURE)
     (root / "sitemap.xml").write_text(sitemap(pages, base_url))
     (root / "robots.txt").write_text(
         f"User-agent: *\nDisallow: /private/\nSitemap: {base_url}/sitemap.xml\n"

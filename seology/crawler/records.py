@@ -219,6 +219,46 @@ class ResourceCounts(BaseModel):
     unchecked: int = 0
 
 
+class LabFigure(BaseModel):
+    """One lab figure over a crawl's measured pages (`lab.LabFigures`).
+
+    Percentiles are nearest-rank: each is a value some page really had. None when no
+    page had the figure (nothing rendered, or only essential resources loaded).
+    """
+
+    #: How many pages had this figure (fewer than measured for the figures that need
+    #: every resource, when some renders loaded only the essential ones).
+    pages: int = 0
+    p50: int | float | None = None
+    p75: int | float | None = None
+    max: int | float | None = None
+
+
+class SlowPage(BaseModel):
+    """One of a crawl's pages with the slowest LCP, with its other lab figures."""
+
+    url: str
+    lcp_ms: float
+    cls: float | None = None
+    transferred_bytes: int = 0
+    requests: int = 0
+    render_blocking: int = 0
+
+
+class LabSummary(BaseModel):
+    """The lab figures of a crawl's rendered pages: the job result's `rendering.lab`."""
+
+    #: Pages rendered without an error, whose figures count here.
+    pages_measured: int = 0
+    lcp_ms: LabFigure = Field(default_factory=LabFigure)
+    cls: LabFigure = Field(default_factory=LabFigure)
+    transferred_bytes: LabFigure = Field(default_factory=LabFigure)
+    requests: LabFigure = Field(default_factory=LabFigure)
+    render_blocking: LabFigure = Field(default_factory=LabFigure)
+    #: The pages with the slowest LCP, slowest first.
+    slowest: list[SlowPage] = Field(default_factory=list)
+
+
 class RenderingSummary(BaseModel):
     """What rendering did in a crawl: the job result's `rendering`."""
 
@@ -232,6 +272,8 @@ class RenderingSummary(BaseModel):
     failures: int = 0
     seconds: float = 0.0
     browser: str | None = None
+    #: Filled when rendering is over (`rendering.PageRendering`).
+    lab: LabSummary = Field(default_factory=LabSummary)
 
 
 class CrawlOutcome(BaseModel):

@@ -10,7 +10,9 @@ DOM with the same parser (one code path, so a rendered record has every field a 
 one has). The record's fields become the rendered DOM's; the raw facts the `js.*`
 checks compare (title, description, robots, canonical, h1, words, links) and the lab
 figures `perf.*` judges go to `PageRecord.render`. A failed render keeps the raw
-fields and says why in `render.error` (`js.render_failed`).
+fields and says why in `render.error` (`js.render_failed`). The lab figures of the
+pages that rendered also go to `lab.LabFigures`, whose percentiles and slowest pages
+the summary gets when rendering is over (the records themselves are not kept).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from seology.crawler.browser import find_chromium
 from seology.crawler.detect import client_render_signal, render_blocking_count
 from seology.crawler.fetch import FetchResult
 from seology.crawler.intercept import InterceptRules
+from seology.crawler.lab import LabFigures
 from seology.crawler.records import (
     Canonical,
     RawFacts,
@@ -57,6 +60,7 @@ class PageRendering:
     ) -> None:
         self.mode, self.config, self.site, self.parse = mode, config, site, parse
         self.summary = RenderingSummary(mode=mode)
+        self.lab = LabFigures()
         self.renderer: Renderer | None = None
         if mode == "never":
             return
@@ -78,6 +82,7 @@ class PageRendering:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self.summary.lab = self.lab.summary()  # no page renders after this
         if self.renderer is not None:
             await self.renderer.close()
 
@@ -123,7 +128,10 @@ class PageRendering:
         if output.error is not None:
             summary.failures += 1
             return raw | {"render": self._facts(reason, raw, None, output)}
-        return rendered | {"render": self._facts(reason, raw, rendered, output, result.body)}
+        facts = self._facts(reason, raw, rendered, output, result.body)
+        if facts.perf is not None:
+            self.lab.add(result.url, facts.perf)
+        return rendered | {"render": facts}
 
     def _facts(
         self,

@@ -82,9 +82,11 @@ class PageRendering:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.summary.lab = self.lab.summary()  # no page renders after this
-        if self.renderer is not None:
-            await self.renderer.close()
+        try:
+            if self.renderer is not None:
+                await self.renderer.close()
+        finally:
+            self.summary.lab = self.lab.summary()  # no page renders after this
 
     def _unavailable(self, reason: str) -> None:
         self.summary.available = False

@@ -12,6 +12,16 @@ Network: every request of a page is answered by the crawler (`intercept.py`), ne
 Chromium's own network stack. As a second wall, Chromium is pointed at a proxy that
 does not exist, so a request that escapes interception (a prefetch, a beacon) fails
 instead of reaching the network.
+
+Memory: each tab is a window of its own (`Browser`), and Chromium gives every window
+its omnibox popups, web pages in a renderer process of their own even headless: one
+renderer per tab that renders nothing. The browser also keeps a spare renderer, a GPU
+process and a network-service process. `DISABLED_FEATURES`, `ENABLED_FEATURES` and
+`--in-process-gpu` remove those processes. Playwright passes its own
+`--disable-features` and `--enable-features` (features its automation needs), and
+Chromium reads only the last switch of a name, so Chromium is started through a
+launcher (`launcher_script`) that merges every such switch into one: Playwright's
+features and ours both hold. docs/internals/rendering.md has the figures.
 """
 
 from __future__ import annotations
@@ -20,7 +30,10 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shlex
+import shutil
 import signal
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,7 +58,32 @@ LAUNCH_ARGS = (
     "--disable-dev-shm-usage",
     "--proxy-server=http://127.0.0.1:9",
     "--proxy-bypass-list=<-loopback>",
+    "--in-process-gpu",
 )
+#: Chromium features switched off: the omnibox popups of every window and the spare
+#: renderer (processes a crawl never uses).
+DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "SpareRendererForSitePerProcess")
+#: Chromium features switched on: the network service in the browser process (every
+#: request of a page is answered by the crawler through interception anyway).
+ENABLED_FEATURES = ("NetworkServiceInProcess2",)
+#: Starts Chromium with every `--disable-features` and `--enable-features` switch merged
+#: into one of each (Chromium reads only the last of a name). POSIX sh; `{binary}` is
+#: the real Chromium, quoted.
+LAUNCHER = """#!/bin/sh
+disabled=""
+enabled=""
+for arg do
+    shift
+    case "$arg" in
+        --disable-features=*) disabled="${{disabled:+$disabled,}}${{arg#--disable-features=}}" ;;
+        --enable-features=*) enabled="${{enabled:+$enabled,}}${{arg#--enable-features=}}" ;;
+        *) set -- "$@" "$arg" ;;
+    esac
+done
+[ -n "$disabled" ] && set -- "$@" "--disable-features=$disabled"
+[ -n "$enabled" ] && set -- "$@" "--enable-features=$enabled"
+exec {binary} "$@"
+"""
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 MARK_VARIABLE = "SEOLOGY_CRAWL_BROWSER"
 INSTALL_HINT = (
@@ -111,18 +149,24 @@ class Browser:
         self.playwright: Playwright | None = None
         self.browser: PlaywrightBrowser | None = None
         self.version: str | None = None
+        self.launcher_dir: str | None = None
 
     async def start(self) -> None:
         """Launch; RenderingUnavailable if Chromium does not start."""
         from playwright.async_api import Error, async_playwright
 
         name, value = self.mark.split("=", 1)
+        self.launcher_dir = tempfile.mkdtemp(prefix="seology-chromium-")
+        features = [
+            f"--disable-features={','.join(DISABLED_FEATURES)}",
+            f"--enable-features={','.join(ENABLED_FEATURES)}",
+        ]
         try:
             self.playwright = await async_playwright().start()
             self.browser = await self.playwright.chromium.launch(
-                executable_path=self.path,
+                executable_path=launcher_script(self.path, self.launcher_dir),
                 headless=True,
-                args=[*LAUNCH_ARGS, *self.extra_args],
+                args=[*LAUNCH_ARGS, *features, *self.extra_args],
                 env={**os.environ, name: value},
                 handle_sigint=False,
                 timeout=30_000,
@@ -153,6 +197,18 @@ class Browser:
         finally:
             self.browser = self.playwright = None
             kill_marked(self.mark)
+            if self.launcher_dir is not None:
+                shutil.rmtree(self.launcher_dir, ignore_errors=True)
+                self.launcher_dir = None
+
+
+def launcher_script(binary: str, folder: str) -> str:
+    """Write the feature-merging launcher of `binary` into `folder` (private to this
+    browser); return its path, which Playwright starts as the browser."""
+    path = Path(folder) / "chromium"
+    path.write_text(LAUNCHER.format(binary=shlex.quote(binary)), encoding="utf-8")
+    path.chmod(0o700)
+    return str(path)
 
 
 def marked_processes(mark: str = MARK_VARIABLE) -> list[int]:

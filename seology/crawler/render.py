@@ -311,7 +311,7 @@ class Renderer:
         task.add_done_callback(self.chores.discard)
 
     async def _release(self, tab: _Tab, browser: Browser | None, *, healthy: bool) -> None:
-        """Back to the idle tabs, or closed: after a failure, or when worn out.
+        """Back to the idle tabs, or closed: when worn out, or after a failure.
 
         A tab goes back as it is: the next page's navigation replaces the document (its
         requests meanwhile are refused: the tab renders no page), one round trip less
@@ -322,9 +322,15 @@ class Renderer:
         if healthy and tab.uses < self.config.tab_pages:
             self.idle.append(tab)
             return
-        # Closed in the background: a tab whose renderer is stuck in a script can take
-        # long to close on a loaded machine, and the other tabs need not wait for it (what
-        # never closes goes with the browser at the end of the crawl).
+        if healthy:
+            # Worn out: closed before its slot is free, so that its renderer is gone
+            # before the next tab's starts (the crawl's memory peak is one renderer per
+            # tab, not one more while an old one closes).
+            await _quietly(_close_within(tab.context, TAB_CLOSE_SECONDS))
+            return
+        # Failed: closed in the background, as a tab whose renderer is stuck in a script
+        # can take long to close on a loaded machine and the other tabs need not wait for
+        # it (what never closes goes with the browser at the end of the crawl).
         self._background(_close_within(tab.context, TAB_CLOSE_SECONDS))
 
     async def _stop_browser(self) -> None:

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     #: Tabs rendering at once in a crawl's browser.
     render_tabs: Annotated[int, Field(ge=1, le=32)] = 4
     #: Pages a tab renders before it is closed and replaced (bounds renderer memory).
-    render_tab_pages: Annotated[int, Field(ge=1, le=10_000)] = 50
+    render_tab_pages: Annotated[int, Field(ge=1, le=10_000)] = 20
     #: The longest one page may take to render, network idle included.
     render_page_timeout: Annotated[float, Field(gt=0, le=300)] = 15.0
     #: Network idle = no request of the page in flight for this long.

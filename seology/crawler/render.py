@@ -114,7 +114,7 @@ class RenderConfig:
 
     chromium_path: str | None = None
     tabs: int = 4
-    tab_pages: int = 50
+    tab_pages: int = 20
     page_timeout: float = 15.0
     idle_ms: int = 250
     third_party: bool = True

@@ -9,11 +9,17 @@ own features too.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 
-from seology.crawler.browser import DISABLED_FEATURES, ENABLED_FEATURES, find_chromium
+from seology.crawler.browser import (
+    DISABLED_FEATURES,
+    DRIVER_NODE_OPTIONS,
+    ENABLED_FEATURES,
+    find_chromium,
+)
 from seology.crawler.fetch import HTML_TYPES, Fetcher, FetchSettings
 from seology.crawler.intercept import InterceptRules
 from seology.crawler.render import RenderConfig, Renderer
@@ -53,15 +59,38 @@ async def _processes_while_rendering(url: str, tabs: int) -> dict[int, list[str]
             outputs = await asyncio.gather(*(r.render(raw, site="127.0.0.1") for _ in range(tabs)))
             assert [o.error for o in outputs] == [None] * tabs
             assert r.browser is not None
-            return _command_lines(marked_processes(r.browser.mark))
+            processes = _command_lines(marked_processes(r.browser.mark))
+            processes.update(_driver())
+            return processes
+
+
+def _driver() -> dict[int, list[str]]:
+    """Playwright's driver: the Node.js child of this process, by its environment."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if parent == os.getpid() and b"PW_LANG_NAME=python" in environ:
+            options = [v for v in environ if v.startswith(b"NODE_OPTIONS=")]
+            found[int(entry.name)] = ["driver", *(v.decode() for v in options)]
+    return found
 
 
 def test_one_renderer_per_tab_and_one_feature_switch_of_each_kind() -> None:
+    node_options = os.environ.get("NODE_OPTIONS", DRIVER_NODE_OPTIONS)  # an operator's wins
     with SiteServer({"/": html(PAGE)}) as site:
         processes = asyncio.run(_processes_while_rendering(site.url("/"), tabs=3))
+    driver = [argv for argv in processes.values() if argv[0] == "driver"]
+    assert driver == [["driver", f"NODE_OPTIONS={node_options}"]]  # a small young generation
     kinds = [
         next((a[7:] for a in argv if a.startswith("--type=")), "browser")
         for argv in processes.values()
+        if argv[0] != "driver"
     ]
     assert kinds.count("renderer") == 3  # no omnibox popup, no spare
     assert "gpu-process" not in kinds  # in the browser process

@@ -48,6 +48,19 @@ def fits(markup: str) -> bool:
     return markup.count("<") <= MAX_TREE_TAGS
 
 
+def parse_tree(markup: str) -> Any:
+    """lxml's tree of `markup` as bs4's lxml builder parses it (one push-parser feed of
+    the whole string, a leading byte order mark dropped); None for an empty page."""
+    if markup.startswith("\N{BYTE ORDER MARK}"):
+        markup = markup[1:]
+    parser = etree.HTMLParser(recover=True)
+    parser.feed(markup)
+    try:
+        return parser.close()
+    except etree.XMLSyntaxError:  # nothing a tree can be built from
+        return None
+
+
 def _multi_valued(tag: str, name: str) -> bool:
     return name in _ANY_TAG or name in MULTI_VALUED.get(tag, ())
 
@@ -56,14 +69,7 @@ class TreeFinder:
     """`Finder` over lxml's tree of `markup` (an `lxml.html` element tree)."""
 
     def __init__(self, markup: str) -> None:
-        if markup.startswith("\N{BYTE ORDER MARK}"):
-            markup = markup[1:]
-        parser = etree.HTMLParser(recover=True)
-        parser.feed(markup)
-        try:
-            root = parser.close()
-        except etree.XMLSyntaxError:  # nothing a tree can be built from (an empty page)
-            root = None
+        root = parse_tree(markup)
         # Markup after `</html>` starts a second top-level tree beside the first (bs4
         # puts those tags at the top of its soup): the readers see every top, in order.
         self.tops: list[Any] = []

@@ -10,6 +10,7 @@ from lxml import etree
 from bench.crawl.site import render_page
 from seology.crawler.parse import decode_html
 from seology.crawler.strained import HIDDEN_TAGS, visible_text
+from seology.crawler.tree import parse_tree
 from tests.unit.crawler.test_fast_parse import corpus
 
 _NOT_TEXT = (*HIDDEN_TAGS, "rt", "rp")
@@ -37,14 +38,7 @@ EDGES = [
 
 def tree_text(markup: str) -> str | None:
     """The reference: lxml's tree, walked by XPath (the text pass before streaming)."""
-    if markup.startswith("\N{BYTE ORDER MARK}"):
-        markup = markup[1:]
-    parser = etree.HTMLParser(recover=True)
-    parser.feed(markup)
-    try:
-        root = parser.close()
-    except etree.XMLSyntaxError:
-        return ""
+    root = parse_tree(markup)
     if root is None:
         return ""
     if _AT_DEPTH_LIMIT(root):

@@ -1,10 +1,12 @@
 """HTML → the SEO fields of a PageRecord, as plain data.
 
 Runs in the parser process pool, so it takes bytes/str and returns a dict of plain
-values (no soup objects, no pydantic models) that pickles cheaply. Two paths, one
-answer: `parse_html` builds the full BeautifulSoup tree (the plain reading of every
-field, the reference); `parse_html_fast` (what the crawler runs, far cheaper) builds a
-strained soup plus an lxml text pass (`strained.py`) and must give the identical dict
+values (no soup objects, no pydantic models) that pickles cheaply. The field readers
+below are written once, against `reading.Finder`; two paths, one answer: `parse_html`
+reads the full BeautifulSoup tree (the plain reading of every field, the reference);
+`parse_html_fast` (what the crawler runs, far cheaper) reads lxml's own tree
+(`tree.py`), or a bounded strained soup for a page of very many tags (`strained.py`),
+plus an lxml text pass, and must give the identical dict
 (tests/unit/crawler/test_fast_parse.py). Pages are untrusted:
 malformed markup, binary served as text/html and lying charsets must all yield a
 record, so decoding falls back with `errors="replace"` and `parse_page` turns any

@@ -108,6 +108,10 @@ class PageRendering:
         except RenderingUnavailable as exc:
             if self.mode == "always":
                 raise
+            # Chromium stopped working for good: its remains and the interceptor's
+            # connections go now, not with a renderer nobody holds any more.
+            renderer, self.renderer = self.renderer, None
+            await renderer.close()
             self._unavailable(exc.message)
             return fields
         return await self._merge(result, fields, output, reason)

@@ -198,3 +198,43 @@ def test_rendered_pages_feed_the_summary_and_failed_renders_do_not() -> None:
     assert lab.requests == LabFigure(pages=1, p50=4, p75=4, max=4)
     assert [(p.url, p.lcp_ms) for p in lab.slowest] == [("https://ex.com/ok", 1500.0)]
     assert rendering.summary.failures == 1
+
+
+class BrokenRenderer(FakeRenderer):
+    """A browser that stopped working for good: every render says so."""
+
+    closed = 0
+
+    async def render(self, raw: FetchResult, **_: Any) -> RenderOutput:
+        from seology.core.errors import RenderingUnavailable
+
+        raise RenderingUnavailable("Chromium stopped working 3 times")
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+SHELL = b'<html><body><div id="root"></div><script src="/app.js"></script></body></html>'
+
+
+def test_auto_closes_a_renderer_that_stopped_working_and_crawls_raw() -> None:
+    """Under `auto`, a browser that cannot go on is closed at once (its interceptor's
+    connections with it), the page keeps its raw fields, and the summary says why."""
+    rules = InterceptRules(user_agent="test", can_fetch=lambda url: True)
+    book = AddressBook(allow_private=False)
+    rendering = PageRendering("never", RenderConfig(), rules=rules, book=book, site="ex.com",
+                              parse=parse)  # fmt: skip
+    broken = BrokenRenderer({})
+    rendering.mode, rendering.renderer = "auto", broken  # type: ignore[assignment]
+    shell = FetchResult(url="https://ex.com/", status_code=200, body=SHELL,
+                        headers=[("content-type", "text/html")])  # fmt: skip
+
+    async def crawl() -> dict[str, Any]:
+        async with rendering:
+            return await rendering.apply(shell, {"links": [], "word_count": 0, "titles": []})
+
+    fields = asyncio.run(crawl())
+    assert "render" not in fields
+    assert broken.closed == 1 and rendering.renderer is None
+    assert rendering.summary.available is False
+    assert "stopped working" in (rendering.summary.unavailable_reason or "")

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run demo test lint format bench clean
+.PHONY: install run demo test test-shared test-other lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -17,9 +17,23 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/seology up --demo
 
-## Lint, then every test (PostgreSQL tests run when SEOLOGY_TEST_POSTGRES_URL is set).
+## Lint, then every test (PostgreSQL tests run when SEOLOGY_TEST_POSTGRES_URL is set), in
+## two pytest processes at once: most of a test's time is waiting (stacks starting, jobs
+## running), so the two share the machine's cores well. The tests that use machine-wide
+## things (Chromium processes found by their mark, Redis database 7) all go to the first.
+SHARED_TESTS := tests/e2e tests/unit tests/integration/crawler/test_rendering.py \
+	tests/integration/crawler/test_browser_processes.py
+OTHER_TESTS := tests/integration --ignore=tests/integration/crawler/test_rendering.py \
+	--ignore=tests/integration/crawler/test_browser_processes.py
+
 test: install lint
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-shared test-other
+
+test-shared: install
+	$(BIN)/pytest $(SHARED_TESTS)
+
+test-other: install
+	$(BIN)/pytest -p no:cacheprovider $(OTHER_TESTS)
 
 lint: install
 	$(BIN)/ruff check .

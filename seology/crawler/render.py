@@ -64,14 +64,25 @@ PERF_SCRIPT = """
     this.addEventListener('loadend', done, {once: true});
     return realSend.apply(this, args);
   };
+  const lcp = (entries) => {
+    for (const e of entries) perf.lcp = e.renderTime || e.loadTime || e.startTime;
+  };
+  const cls = (entries) => {
+    for (const e of entries) if (!e.hadRecentInput) perf.cls += e.value;
+  };
+  const observers = [];
   try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) perf.lcp = e.renderTime || e.loadTime || e.startTime;
-    }).observe({type: 'largest-contentful-paint', buffered: true});
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (!e.hadRecentInput) perf.cls += e.value;
-    }).observe({type: 'layout-shift', buffered: true});
+    const paints = new PerformanceObserver((list) => lcp(list.getEntries()));
+    paints.observe({type: 'largest-contentful-paint', buffered: true});
+    const shifts = new PerformanceObserver((list) => cls(list.getEntries()));
+    shifts.observe({type: 'layout-shift', buffered: true});
+    observers.push([paints, lcp], [shifts, cls]);
   } catch (e) {}
+  // Entries recorded but not yet handed to the callbacks (their delivery is a task of
+  // its own, late on a loaded machine): READ_PAGE takes them before it reads.
+  Object.defineProperty(window, '__seologyFlushPerf', {value: () => {
+    for (const [observer, take] of observers) take(observer.takeRecords());
+  }});
 })();
 """
 #: The DOM as HTML and the lab figures, once the page has painted: two frames, then (a
@@ -89,12 +100,14 @@ READ_PAGE = """
   const perf = window.__seologyPerf || {lcp: null, cls: null};
   const started = performance.now();
   const read = () => {
+    if (window.__seologyFlushPerf) window.__seologyFlushPerf();
     const type = document.doctype;
     const doctype = type ? new XMLSerializer().serializeToString(type) : '';
     const popups = window.__seologyPopups || [];
     done({perf, popups, html: doctype + document.documentElement.outerHTML});
   };
   const settle = () => {
+    if (window.__seologyFlushPerf) window.__seologyFlushPerf();
     const waiting = perf.lcp === null && document.body && document.body.innerText.trim();
     if (!waiting || performance.now() - started > 1000) read();
     else setTimeout(settle, 50);

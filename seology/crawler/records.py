@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from seology.core.models import CamelModel
+
 
 class RedirectHop(BaseModel):
     """One hop of a redirect chain, recorded as the server answered it."""
@@ -219,7 +221,7 @@ class ResourceCounts(BaseModel):
     unchecked: int = 0
 
 
-class LabFigure(BaseModel):
+class LabFigure(CamelModel):
     """One lab figure over a crawl's measured pages (`lab.LabFigures`).
 
     Percentiles are nearest-rank: each is a value some page really had. None when no
@@ -234,7 +236,7 @@ class LabFigure(BaseModel):
     max: int | float | None = None
 
 
-class SlowPage(BaseModel):
+class SlowPage(CamelModel):
     """One of a crawl's pages with the slowest LCP, with its other lab figures."""
 
     url: str
@@ -245,8 +247,9 @@ class SlowPage(BaseModel):
     render_blocking: int = 0
 
 
-class LabSummary(BaseModel):
-    """The lab figures of a crawl's rendered pages: the job result's `rendering.lab`."""
+class LabSummary(CamelModel):
+    """The lab figures of a crawl's rendered pages: the job result's `rendering.lab`
+    (dumped by alias: camelCase, as the rest of the result)."""
 
     #: Pages rendered without an error, whose figures count here.
     pages_measured: int = 0

@@ -14,13 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 
 from seology.core.errors import SiteNotFound
-from seology.crawler.records import (
-    CrawlOutcome,
-    LabFigure,
-    LabSummary,
-    PageRecord,
-    ResourceRecord,
-)
+from seology.crawler.records import CrawlOutcome, PageRecord, ResourceRecord
 from seology.store.engine import session_scope
 from seology.store.models import Crawl, Issue, Link, Page, Resource, Site
 from seology.store.usage import count_usage, current_period
@@ -282,36 +276,8 @@ def rendering_summary(outcome: CrawlOutcome) -> dict[str, Any] | None:
         "failures": rendering.failures,
         "seconds": rendering.seconds,
         "browser": rendering.browser,
-        "lab": lab_summary(rendering.lab),
+        "lab": rendering.lab.model_dump(by_alias=True),
     }
-
-
-def lab_summary(lab: LabSummary) -> dict[str, Any]:
-    """The lab figures of the rendered pages as the job result shows them: per figure
-    `{pages, p50, p75, max}`, and the slowest pages by LCP."""
-    return {
-        "pagesMeasured": lab.pages_measured,
-        "lcpMs": _figure(lab.lcp_ms),
-        "cls": _figure(lab.cls),
-        "transferredBytes": _figure(lab.transferred_bytes),
-        "requests": _figure(lab.requests),
-        "renderBlocking": _figure(lab.render_blocking),
-        "slowest": [
-            {
-                "url": page.url,
-                "lcpMs": page.lcp_ms,
-                "cls": page.cls,
-                "transferredBytes": page.transferred_bytes,
-                "requests": page.requests,
-                "renderBlocking": page.render_blocking,
-            }
-            for page in lab.slowest
-        ],
-    }
-
-
-def _figure(figure: LabFigure) -> dict[str, Any]:
-    return {"pages": figure.pages, "p50": figure.p50, "p75": figure.p75, "max": figure.max}
 
 
 def _why_nothing(outcome: CrawlOutcome) -> dict[str, Any]:

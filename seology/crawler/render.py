@@ -99,8 +99,7 @@ READ_PAGE = """
   }
   const perf = window.__seologyPerf || {lcp: null, cls: null};
   const started = performance.now();
-  const read = () => {
-    if (window.__seologyFlushPerf) window.__seologyFlushPerf();
+  const read = () => {  // called by settle, just after it took the pending entries
     const type = document.doctype;
     const doctype = type ? new XMLSerializer().serializeToString(type) : '';
     const popups = window.__seologyPopups || [];
